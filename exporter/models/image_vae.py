@@ -1,0 +1,91 @@
+"""Image VAEs: encode -> reparameterize -> decode, as in pytorch/examples vae/main.py.
+
+Only `decode` (wrapped with the PCA inverse, see export/) goes to the browser. Images are
+(B, H, W) in [0, 1]; the decoder returns Bernoulli logits so the loss can use the stable
+`binary_cross_entropy_with_logits`, and `decode` applies the sigmoid.
+"""
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class VAEConfig:
+    arch: str = "mlp"        # "mlp" or "conv" (conv needs H and W divisible by 4)
+    height: int = 8          # image height in pixels
+    width: int = 8           # image width in pixels
+    latent_size: int = 8     # dimension of z
+    hidden: int = 256        # width of the hidden layer(s)
+    channels: int = 32       # conv only: channels of the first conv layer (the second has 2x)
+
+
+class MLPCoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        n = cfg.height * cfg.width
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(n, cfg.hidden), nn.ReLU(),
+                                     nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU())
+        self.decoder = nn.Sequential(nn.Linear(cfg.latent_size, cfg.hidden), nn.ReLU(),
+                                     nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(),
+                                     nn.Linear(cfg.hidden, n))
+        self.features = cfg.hidden
+
+
+class ConvCoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        assert cfg.height % 4 == 0 and cfg.width % 4 == 0, f"conv needs H, W divisible by 4, got {cfg.height}x{cfg.width}"
+        c, h4, w4 = cfg.channels, cfg.height // 4, cfg.width // 4
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, (1, cfg.height)),                        # (B, 1, H, W)
+            nn.Conv2d(1, c, 4, 2, 1), nn.ReLU(),                     # (B, c, H/2, W/2)
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.ReLU(),                 # (B, 2c, H/4, W/4)
+            nn.Flatten(), nn.Linear(2 * c * h4 * w4, cfg.hidden), nn.ReLU())
+        self.decoder = nn.Sequential(
+            nn.Linear(cfg.latent_size, cfg.hidden), nn.ReLU(),
+            nn.Linear(cfg.hidden, 2 * c * h4 * w4), nn.ReLU(),
+            nn.Unflatten(1, (2 * c, h4, w4)),                        # (B, 2c, H/4, W/4)
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.ReLU(),        # (B, c, H/2, W/2)
+            nn.ConvTranspose2d(c, 1, 4, 2, 1),                       # (B, 1, H, W)
+            nn.Flatten())
+        self.features = cfg.hidden
+
+
+class ImageVAE(nn.Module):
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        coder = {"mlp": MLPCoder, "conv": ConvCoder}[cfg.arch](cfg)
+        self.encoder, self.decoder = coder.encoder, coder.decoder
+        self.to_mu = nn.Linear(coder.features, cfg.latent_size)
+        self.to_logvar = nn.Linear(coder.features, cfg.latent_size)
+
+    def encode(self, x):                        # x: (B, H, W)
+        h = self.encoder(x)
+        return self.to_mu(h), self.to_logvar(h)  # (B, Z), (B, Z)
+
+    def reparameterize(self, mu, logvar):
+        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+    def decode_logits(self, z):                 # z: (B, Z) -> (B, H, W)
+        return self.decoder(z).view(-1, self.cfg.height, self.cfg.width)
+
+    def decode(self, z):
+        return torch.sigmoid(self.decode_logits(z))
+
+    def image_decoder(self):
+        """z (B, Z) -> images (B, H, W) in [0, 1], as one module: what gets exported."""
+        return nn.Sequential(self.decoder, nn.Unflatten(1, (self.cfg.height, self.cfg.width)), nn.Sigmoid())
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode_logits(self.reparameterize(mu, logvar)), mu, logvar
+
+
+def loss_terms(logits, x, mu, logvar):
+    """Per-image negative ELBO pieces in nats: (reconstruction, KL), each (B,)."""
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+    return rec, kl

@@ -1,0 +1,1 @@
+"""Text side of the sentence VAE: the tokenizer shared with web/text/tokenizer.js, and corpus readers."""
