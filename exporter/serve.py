@@ -30,7 +30,7 @@ def make_server(directory, port=8000):
 
 def serve(directory, port=8000, announce=print):
     server = make_server(directory, port)
-    announce(f"serving {directory} at http://{HOST}:{server.server_address[1]}/ (Ctrl-C to stop)")
+    announce(f"serving {directory} at http://{HOST}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

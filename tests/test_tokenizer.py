@@ -37,6 +37,7 @@ RULE_CASES = [
     ("v1.2.3 10.5km", ["v1.2.3", "10.5km"]),
     ("a.m. 42.", ["a", ".", "m", ".", "42", "."]),
     ("x,y 1,a", ["x", ",", "y", "1", ",", "a"]),
+    ("10:30 1.,2 1'000", ["10", ":", "30", "1", ".", ",", "2", "1'000"]),
     ("well-known", ["well", "-", "known"]),
     ("snake_case", ["snake", "_", "case"]),
     ("...?!", [".", ".", ".", "?", "!"]),
@@ -131,14 +132,14 @@ def test_js_parity_on_cases_file(tmp_path):
 
 
 def test_js_parity_on_every_assigned_code_point(tmp_path):
-    """Each code point Python's Unicode database knows, between letters, in chunks.
+    """Each code point Python's Unicode database knows, between letters and digits.
 
     This is what guarantees the letter/digit classes, whitespace set, lowercasing
     and NFC agree; characters unassigned in Python's (older) Unicode are skipped.
     """
     chars = [chr(cp) for cp in range(0x110000)
              if not 0xD800 <= cp <= 0xDFFF and unicodedata.category(chr(cp)) != "Cn"]
-    texts = [" ".join(f"a{c}b" for c in chars[i:i + 2000]) for i in range(0, len(chars), 2000)]
+    texts = [" ".join(f"a{c}b 1{c}2" for c in chars[i:i + 2000]) for i in range(0, len(chars), 2000)]
     assert_parity(texts, run_js(texts, tmp_path))
 
 

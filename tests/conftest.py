@@ -1,0 +1,104 @@
+"""Shared fixtures: a small trained digits bundle, a built site, and that site served by the
+real `latent-explorer serve` on a free 127.0.0.1 port, plus the browser to run it in."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium where it exists (Playwright cannot download its own here), else
+    Playwright's own browser. The flags keep Chromium off this machine's closed network."""
+    args = {**browser_type_launch_args}
+    exe = os.environ.get("LATENT_EXPLORER_CHROMIUM") or (DEBIAN_CHROMIUM if os.path.exists(DEBIAN_CHROMIUM) else None)
+    if exe:
+        args["executable_path"] = exe
+    args["args"] = [*args.get("args", []), "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run"]
+    return args
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory):
+    """A short digits training run (enough for parity: the numbers need not be good)."""
+    from exporter.models.image_vae import VAEConfig
+    from exporter.train import TrainConfig, train
+    run = tmp_path_factory.mktemp("runs") / "digits"
+    train(TrainConfig(epochs=3), VAEConfig(), run, progress=False)
+    return run
+
+
+@pytest.fixture(scope="session")
+def digits_bundle(digits_run, tmp_path_factory):
+    from exporter.image_export import export_run
+    out = tmp_path_factory.mktemp("bundles") / "digits"
+    export_run(digits_run, out, k=5, name="digits")
+    return out
+
+
+@pytest.fixture(scope="session")
+def site(digits_bundle, tmp_path_factory):
+    from exporter.site import build
+    out = tmp_path_factory.mktemp("site") / "site"
+    build(out, [digits_bundle.parent])
+    return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def http_server(site):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "exporter", "serve", str(site), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        else:
+            proc.kill()
+        if proc.poll() is not None:
+            raise RuntimeError(f"server did not start: {proc.stderr.read()}")
+        yield Server(url, site)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def console_errors(page):
+    """Collects console errors and uncaught page errors; tests assert it stays empty."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def pytest_report_header(config):
+    return f"browser: {os.environ.get('LATENT_EXPLORER_CHROMIUM') or (DEBIAN_CHROMIUM if shutil.which(DEBIAN_CHROMIUM) else 'playwright default')}"

@@ -1,0 +1,68 @@
+"""CLI behaviour: one-line errors with a non-zero exit and no traceback; the demo chain."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from exporter.cli import main
+
+
+@pytest.fixture
+def cli(capsys):
+    def run(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def test_errors_name_the_file(cli, tmp_path, digits_run):
+    bad_ckpt = tmp_path / "bad"
+    bad_ckpt.mkdir()
+    (bad_ckpt / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    no_site = tmp_path / "empty"
+    no_site.mkdir()
+    cases = [
+        (["export", tmp_path / "nope", "--out", tmp_path / "b"], "nope/checkpoint.pt: no checkpoint here"),
+        (["export", bad_ckpt, "--out", tmp_path / "b"], "bad/checkpoint.pt: not a readable checkpoint"),
+        (["train", "--out", digits_run, "--epochs", "1"], "already holds a checkpoint"),
+        (["train", "--data", tmp_path / "missing.npz", "--out", tmp_path / "r"], "missing.npz: no such file or folder"),
+        (["train", "--dataset", "cifar", "--out", tmp_path / "r"], "cifar: unknown dataset"),
+        (["site", no_site, "--out", tmp_path / "s"], "no bundles to put in the site"),
+        (["site", tmp_path / "nowhere", "--out", tmp_path / "s"], "nowhere: no such bundle"),
+        (["serve", no_site], "not a built site"),
+    ]
+    for args, message in cases:
+        code, out, err = cli(*args)
+        assert code == 1, args
+        assert err.startswith("error: ") and message in err, (args, err)
+        assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "b").exists() and not (tmp_path / "s").exists() and not (tmp_path / "r").exists()
+
+
+def test_real_process_prints_no_traceback(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "exporter", "export", str(tmp_path / "nope"), "--out", str(tmp_path / "b")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "Traceback" not in p.stderr and "no checkpoint here" in p.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "export", "site", "serve", "demo"])
+def test_every_subcommand_has_help(command):
+    p = subprocess.run([sys.executable, "-m", "exporter", command, "--help"], capture_output=True, text=True)
+    assert p.returncode == 0 and "usage: latent-explorer " + command in p.stdout
+
+
+def test_demo_builds_the_whole_chain(cli, tmp_path):
+    code, out, err = cli("demo", "--work", tmp_path, "--epochs", "2", "--no-serve")
+    assert code == 0, err
+    index = json.loads((tmp_path / "site" / "models" / "index.json").read_text())
+    assert "digits" in [m["name"] for m in index["models"]]
+    site = tmp_path / "site"
+    assert (site / "index.html").is_file() and (site / "latent-explorer.js").is_file()
+    assert (site / "models" / "digits" / "decoder.onnx").is_file()
+    # A second run reuses the finished training run instead of training again.
+    mtime = (tmp_path / "runs" / "digits" / "checkpoint.pt").stat().st_mtime_ns
+    assert cli("demo", "--work", tmp_path, "--epochs", "2", "--no-serve")[0] == 0
+    assert (tmp_path / "runs" / "digits" / "checkpoint.pt").stat().st_mtime_ns == mtime

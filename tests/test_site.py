@@ -1,0 +1,36 @@
+"""The static site and the server that serves it."""
+import json
+import urllib.request
+
+from exporter.serve import make_server
+from exporter.site import ORT_FILES
+
+
+def test_site_is_self_contained(site):
+    assert sorted(p.name for p in (site / "ort").iterdir()) == sorted(ORT_FILES)
+    assert not list(site.rglob("*jsep*")) and not list(site.rglob("node_modules"))
+    for f in ("index.html", "latent-explorer.js", "model.js", "runtime.js", "image-view.js"):
+        assert (site / f).is_file(), f
+    index = json.loads((site / "models" / "index.json").read_text())
+    assert index["models"] == [{"name": "digits", "title": "digits (mlp VAE)", "kind": "image",
+                                "manifest": "models/digits/manifest.json"}]
+    assert sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) < 20e6
+
+
+def test_server_binds_loopback_only(site):
+    server = make_server(site, 0)
+    try:
+        assert server.server_address[0] == "127.0.0.1"
+    finally:
+        server.server_close()
+
+
+def test_server_headers_and_types(http_server):
+    expected = {"": "text/html", "latent-explorer.js": "text/javascript", "ort/ort.wasm.min.mjs": "text/javascript",
+                "ort/ort-wasm-simd-threaded.wasm": "application/wasm", "models/digits/manifest.json": "application/json",
+                "models/digits/decoder.onnx": "application/octet-stream"}
+    for path, mime in expected.items():
+        with urllib.request.urlopen(http_server.base_url + path) as r:
+            assert r.headers["Content-Type"].split(";")[0] == mime, path
+            assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+            assert r.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
