@@ -1,0 +1,40 @@
+# The two commands the README promises: `make demo` and `make test`. Both build what they need
+# from nothing: a venv with exact pins (constraints.txt), onnxruntime-web via `npm ci`, a browser.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test env web browser models bench clean
+
+demo: env web
+	$(BIN)/latent-explorer demo
+
+test: env web browser
+	$(BIN)/python -m pytest
+
+env: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0   # first, alone: the CPU wheel, never the CUDA build
+	$(PIP) -e '.[test]'
+	touch $@
+
+web: web/node_modules/.package-lock.json
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+# Debian's Chromium where we may install it (CI, this kind of machine: Playwright cannot download
+# its own browser there); otherwise Playwright's own Chromium, as on a laptop.
+browser: env
+	@if [ -x $(CHROMIUM) ] || [ -n "$$LATENT_EXPLORER_CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else $(BIN)/playwright install chromium; fi
+
+bench: env web browser
+	$(BIN)/python benchmarks/browser_latency.py
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,114 @@
+"""Browser latency of <latent-explorer> in headless Chromium, served by our own server.
+
+Prints: cold load -> first decoded pixels (fresh browser context, empty cache), warm reload ->
+first pixels (same context), and slider `input` event -> canvas updated (median and p95 over
+--moves moves; each move waits for its `latent-render` event, i.e. putImageData has run).
+Targets (README): p95 <= 4 ms input -> paint, cold <= 0.5 s.
+
+    python benchmarks/browser_latency.py [--bundle models/digits] [--moves 400]
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from exporter.serve import make_server  # noqa: E402
+from exporter.site import build  # noqa: E402
+
+PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module">
+  import './latent-explorer.js';
+  const x = document.querySelector('latent-explorer');
+  x.addEventListener('latent-render', () => { window.firstPixels ??= performance.now(); });
+</script>
+<latent-explorer src="models/{name}/manifest.json"></latent-explorer>"""
+
+MOVES = """async (n) => {
+  const x = document.querySelector('latent-explorer');
+  await x.ready;
+  const sliders = [...x.shadowRoot.querySelectorAll('input[type=range]')];
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const s = sliders[i % sliders.length];
+    const t = (i % 37) / 36;
+    s.value = Number(s.min) + t * (Number(s.max) - Number(s.min));
+    const painted = new Promise((ok) => x.addEventListener('latent-render', ok, { once: true }));
+    const t0 = performance.now();
+    s.dispatchEvent(new Event('input', { bubbles: true }));
+    await painted;
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def default_bundle(tmp):
+    shipped = ROOT / "models" / "digits"
+    if (shipped / "manifest.json").is_file():
+        return shipped
+    from exporter.image_export import export_run
+    from exporter.models.image_vae import VAEConfig
+    from exporter.train import TrainConfig, train
+    run = Path(tmp) / "run"
+    train(TrainConfig(epochs=30), VAEConfig(), run)
+    export_run(run, Path(tmp) / "bundles" / "digits", name="digits")
+    return Path(tmp) / "bundles" / "digits"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bundle", help="bundle folder (default models/digits, else a quick digits run)")
+    ap.add_argument("--moves", type=int, default=400)
+    ap.add_argument("--loads", type=int, default=7, help="cold loads and warm reloads to time")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = Path(a.bundle) if a.bundle else default_bundle(tmp)
+        site = Path(tmp) / "site"
+        build(site, [bundle])
+        name = next((site / "models").glob("*/manifest.json")).parent.name
+        (site / "bench.html").write_text(PAGE.replace("{name}", name))
+        server = make_server(site, 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/bench.html"
+        exe = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
+                                        "--disable-background-networking", "--disable-component-update"])
+            cold, warm = [], []
+            for _ in range(a.loads):
+                ctx = browser.new_context()
+                page = ctx.new_page()
+                page.goto(url)
+                cold.append(page.wait_for_function("window.firstPixels").json_value())
+                page.reload()
+                warm.append(page.wait_for_function("window.firstPixels").json_value())
+                ctx.close()
+            page = browser.new_page()
+            page.goto(url)
+            threads = page.evaluate("crossOriginIsolated")
+            page.evaluate(MOVES, 20)  # warm-up
+            moves = page.evaluate(MOVES, a.moves)
+            browser.close()
+        server.shutdown()
+    print(f"bundle: {bundle} ({name}); Chromium: {exe or 'playwright default'}; cross-origin isolated: {threads}")
+    print(f"cold load -> first pixels:   median {statistics.median(cold):7.1f} ms   (n={len(cold)})")
+    print(f"warm reload -> first pixels: median {statistics.median(warm):7.1f} ms   (n={len(warm)})")
+    print(f"slider input -> canvas:      median {statistics.median(moves):7.2f} ms   p95 {pct(moves, 95):.2f} ms"
+          f"   max {max(moves):.2f} ms   (n={len(moves)})")
+
+
+if __name__ == "__main__":
+    main()

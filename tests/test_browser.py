@@ -1,0 +1,119 @@
+"""The browser computes what Python computes: <latent-explorer> in headless Chromium against
+onnxruntime (CPU) in Python, on the same decoder.onnx file served by `latent-explorer serve`."""
+import json
+
+import numpy as np
+import pytest
+
+from exporter.image_export import validation_coords
+from exporter.onnx_export import session
+
+pytestmark = pytest.mark.browser
+
+EMBED = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module" src="/latent-explorer.js"></script>
+<latent-explorer id="x" src="{src}"></latent-explorer>"""
+
+
+@pytest.fixture
+def open_element(page, http_server):
+    """Open a page embedding the element the way a blog post would, and wait until it is ready."""
+    def open_(src="/models/digits/manifest.json"):
+        page.route(http_server.base_url + "embed.html", lambda route: route.fulfill(
+            content_type="text/html", body=EMBED.format(src=src),
+            headers={"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}))
+        page.goto(http_server.base_url + "embed.html")
+        return page.evaluate("document.getElementById('x').ready.then(() => true, (e) => e.message)")
+    return open_
+
+
+def python_decode(bundle, coords):
+    return session(bundle / "decoder.onnx").run(None, {"coords": np.asarray(coords, np.float32)})[0]
+
+
+def test_decode_matches_python_onnxruntime(open_element, digits_bundle, console_errors, page):
+    assert open_element() is True
+    std = json.loads((digits_bundle / "manifest.json").read_text())["pca"]["std"]
+    coords = validation_coords(std, n=256, seed=7)  # includes ±5σ on every axis and corners
+    assert np.isclose(np.abs(coords / std), 5.0).any(axis=0).all()
+    got = page.evaluate("async (batch) => (await document.getElementById('x').decode(batch)).map((r) => Array.from(r))",
+                        coords.tolist())
+    got = np.array(got, dtype=np.float64).reshape(len(coords), 8, 8)
+    want = python_decode(digits_bundle, coords)
+    diff = np.abs(got - want).max()
+    print(f"browser vs python onnxruntime: max abs diff {diff:.3g} over {len(coords)} coords")
+    assert diff <= 1e-5
+    assert console_errors == []
+
+
+def canvas_pixels(page):
+    return np.array(page.evaluate("""() => {
+        const c = document.getElementById('x').shadowRoot.querySelector('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return Array.from(d).filter((_, i) => i % 4 === 0);
+    }"""), dtype=np.float64).reshape(8, 8)
+
+
+def test_moving_a_slider_repaints_what_python_decodes(open_element, digits_bundle, console_errors, page):
+    assert open_element() is True
+    before = canvas_pixels(page)
+    np.testing.assert_allclose(before / 255, python_decode(digits_bundle, [[0] * 5])[0], atol=1 / 255)
+    slider = page.locator("latent-explorer input[type=range]").first
+    box = slider.bounding_box()
+    page.evaluate("""() => { const x = document.getElementById('x');
+        window.painted = new Promise((ok) => x.addEventListener('latent-render', (e) => {
+          if (e.detail.coords.every((v, i) => v === x.coords[i])) ok(); })); }""")
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+    page.evaluate("window.painted")
+    coords = page.evaluate("document.getElementById('x').coords")
+    assert coords[0] > 0 and coords[1:] == [0, 0, 0, 0]
+    after = canvas_pixels(page)
+    assert np.abs(after - before).max() > 0, "the canvas did not change"
+    np.testing.assert_allclose(after / 255, python_decode(digits_bundle, [coords])[0], atol=1 / 255)
+    assert console_errors == []
+
+
+def test_keyboard_and_events(open_element, page, console_errors):
+    assert open_element() is True
+    page.evaluate("""() => { window.changes = [];
+        document.getElementById('x').addEventListener('latent-change', (e) => changes.push(e.detail.coords)); }""")
+    slider = page.get_by_label("PC2")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    changes = page.evaluate("changes")
+    assert len(changes) == 1 and changes[0][1] > 0 and changes[0][0] == 0
+    page.evaluate("document.getElementById('x').coords = [1, 2, 3, 4, 5]")
+    assert page.evaluate("document.getElementById('x').coords") == [1, 2, 3, 4, 5]
+    assert page.evaluate("changes.at(-1)") == [1, 2, 3, 4, 5]
+    assert console_errors == []
+
+
+def test_examples_random_and_reset(open_element, digits_bundle, page, console_errors):
+    assert open_element() is True
+    anchors = json.loads((digits_bundle / "manifest.json").read_text())["anchors"]
+    picker = page.locator("latent-explorer select")
+    assert picker.locator("option").count() == len(anchors) + 1
+    picker.select_option(index=3)
+    got = page.evaluate("document.getElementById('x').coords")
+    np.testing.assert_allclose(got, anchors[2]["coords"], rtol=1e-6)
+    page.get_by_role("button", name="Random").click()
+    assert page.evaluate("document.getElementById('x').coords") != got
+    page.get_by_role("button", name="Reset").click()
+    assert page.evaluate("document.getElementById('x').coords") == [0, 0, 0, 0, 0]
+    assert console_errors == []
+
+
+def test_wrong_src_shows_a_readable_message(open_element, page):
+    message = open_element("/models/nope/manifest.json")
+    assert "404" in message
+    status = page.locator("latent-explorer .status")
+    assert status.is_visible() and "Could not load /models/nope/manifest.json" in status.inner_text()
+
+
+def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
+    page.goto(http_server.base_url + "?model=digits")
+    page.wait_for_function("document.querySelector('latent-explorer')?.model")
+    assert page.locator("nav a").all_inner_texts() == ["digits (mlp VAE)"]
+    assert page.locator("latent-explorer input[type=range]").count() == 5
+    assert page.evaluate("crossOriginIsolated") is True
+    assert console_errors == []
