@@ -33,6 +33,21 @@ browser: env
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else $(BIN)/playwright install chromium; fi
 
+# The shipped bundles, reproducibly: each target retrains from scratch (fixed seeds) and exports
+# over the committed bundle only if the export gate passes.
+MODELS := models/digits models/fashion-mnist
+models: $(MODELS)
+models/digits: env
+	rm -rf build/runs/digits
+	$(BIN)/latent-explorer train --dataset digits --epochs 150 --out build/runs/digits
+	$(BIN)/latent-explorer export build/runs/digits --out $@
+models/fashion-mnist: env
+	rm -rf build/runs/fashion-mnist
+	$(BIN)/latent-explorer train --dataset fashion-mnist --arch conv --latent-size 16 --epochs 30 \
+	  --batch-size 128 --out build/runs/fashion-mnist
+	$(BIN)/latent-explorer export build/runs/fashion-mnist --out $@
+.PHONY: $(MODELS)
+
 bench: env web browser
 	$(BIN)/python benchmarks/browser_latency.py
 

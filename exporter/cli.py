@@ -20,8 +20,8 @@ def cmd_train(a):
     if (run / checkpoint.FILENAME).exists() and not a.resume:
         raise CheckpointError(f"{run}: already holds a checkpoint (use --resume, or another --out)")
     cfg = TrainConfig(dataset=a.dataset, data=a.data, batch_size=a.batch_size, lr=a.lr, beta=a.beta,
-                      kl_warmup=a.kl_warmup, seed=a.seed, epochs=a.epochs or TrainConfig.epochs)
-    model_cfg = VAEConfig(arch=a.arch, latent_size=a.latent_size, hidden=a.hidden)
+                      kl_warmup=a.kl_warmup, seed=a.seed, epochs=a.epochs or TrainConfig.epochs, limit=a.limit)
+    model_cfg = VAEConfig(arch=a.arch, latent_size=a.latent_size, hidden=a.hidden, channels=a.channels)
     state = train(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
     m = state.get("test_metrics") or {}
     print(f"trained {state['dataset']} for {state['epoch'] + 1} epochs in {state['train_seconds']:.0f}s -> {run}")
@@ -84,11 +84,13 @@ def parser():
     t.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
     t.add_argument("--latent-size", type=int, default=8)
     t.add_argument("--hidden", type=int, default=256)
+    t.add_argument("--channels", type=int, default=32, help="conv: channels of the first layer")
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--beta", type=float, default=1.0, help="KL weight after warm-up (default 1)")
     t.add_argument("--kl-warmup", type=int, default=10, help="epochs of linear KL warm-up")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--limit", type=int, help="train on only the first N training images (quick checks)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     t.set_defaults(func=cmd_train)
 

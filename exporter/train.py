@@ -26,6 +26,7 @@ class TrainConfig:
     beta: float = 1.0          # KL weight once warm-up is over
     kl_warmup: int = 10        # epochs over which the KL weight rises linearly from 0 to beta
     seed: int = 0              # seeds data split, init, shuffling and sampling
+    limit: int | None = None   # train on only the first N training images (smoke tests)
 
 
 def kl_weight(cfg, epoch):
@@ -74,7 +75,7 @@ def train(cfg: TrainConfig, model_cfg: VAEConfig, run_dir, resume=False, epochs=
         shuffle.set_state(state["shuffle_rng"])
         torch.set_rng_state(state["torch_rng"])
         start, history, elapsed = state["epoch"] + 1, state["history"], state["train_seconds"]
-    x = torch.from_numpy(data.x_train)
+    x = torch.from_numpy(data.x_train[:cfg.limit])
     bar = tqdm(range(start, cfg.epochs), initial=start, total=cfg.epochs, desc=f"train {data.name}",
                unit="epoch", disable=not progress)
     payload = state if resume else None

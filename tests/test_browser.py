@@ -58,7 +58,7 @@ def test_moving_a_slider_repaints_what_python_decodes(open_element, digits_bundl
     assert open_element() is True
     before = canvas_pixels(page)
     np.testing.assert_allclose(before / 255, python_decode(digits_bundle, [[0] * 5])[0], atol=1 / 255)
-    slider = page.locator("latent-explorer input[type=range]").first
+    slider = page.locator("latent-explorer .axis input[type=range]").first
     box = slider.bounding_box()
     page.evaluate("""() => { const x = document.getElementById('x');
         window.painted = new Promise((ok) => x.addEventListener('latent-render', (e) => {
@@ -91,7 +91,7 @@ def test_keyboard_and_events(open_element, page, console_errors):
 def test_examples_random_and_reset(open_element, digits_bundle, page, console_errors):
     assert open_element() is True
     anchors = json.loads((digits_bundle / "manifest.json").read_text())["anchors"]
-    picker = page.locator("latent-explorer select")
+    picker = page.get_by_role("combobox", name="example", exact=True)
     assert picker.locator("option").count() == len(anchors) + 1
     picker.select_option(index=3)
     got = page.evaluate("document.getElementById('x').coords")
@@ -114,6 +114,6 @@ def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
     page.goto(http_server.base_url + "?model=digits")
     page.wait_for_function("document.querySelector('latent-explorer')?.model")
     assert page.locator("nav a").all_inner_texts() == ["digits (mlp VAE)"]
-    assert page.locator("latent-explorer input[type=range]").count() == 5
+    assert page.locator("latent-explorer .axis input[type=range]").count() == 5
     assert page.evaluate("crossOriginIsolated") is True
     assert console_errors == []

@@ -1,26 +1,46 @@
-// Paints one decoded image: a canvas with one canvas pixel per image pixel, scaled up by CSS
+// Paints decoded images: a canvas with one canvas pixel per image pixel, scaled up by CSS
 // with `image-rendering: pixelated`, so it stays crisp and getImageData reads exact pixels.
+function paint(ctx, image, pixels) {
+  const rgba = image.data;
+  for (let i = 0; i < pixels.length; i++) {
+    const g = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255); // white on black
+    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = g;
+    rgba[4 * i + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+function canvas(width, height, className) {
+  const c = Object.assign(document.createElement('canvas'), { width, height, className });
+  const ctx = c.getContext('2d');
+  return { c, ctx, image: ctx.createImageData(width, height) };
+}
+
 export class ImageView {
+  static style = `
+    canvas.main { width: var(--latent-explorer-size, 256px); aspect-ratio: 1; }
+    canvas { image-rendering: pixelated; background: #000; border-radius: 4px; }
+    canvas.thumb { width: 56px; aspect-ratio: 1; }
+  `;
+
   constructor(model) {
-    this.canvas = document.createElement('canvas');
-    this.canvas.width = model.width;
-    this.canvas.height = model.height;
-    this.canvas.part = 'canvas';
-    this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-label', 'decoded image');
-    this.ctx = this.canvas.getContext('2d');
-    this.image = this.ctx.createImageData(model.width, model.height);
-    this.element = this.canvas;
+    this.width = model.width;
+    this.height = model.height;
+    ({ c: this.element, ctx: this.ctx, image: this.image } = canvas(model.width, model.height, 'main'));
+    this.element.part = 'canvas';
+    this.element.setAttribute('role', 'img');
+    this.element.setAttribute('aria-label', 'decoded image');
   }
 
-  /** pixels: Float32Array of H*W intensities in [0, 1], shown white on black. */
+  /** pixels: Float32Array of H*W intensities in [0, 1]. */
   show(pixels) {
-    const rgba = this.image.data;
-    for (let i = 0; i < pixels.length; i++) {
-      const g = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
-      rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = g;
-      rgba[4 * i + 3] = 255;
-    }
-    this.ctx.putImageData(this.image, 0, 0);
+    paint(this.ctx, this.image, pixels);
+  }
+
+  /** A small canvas for a row of the interpolation table. */
+  thumbnail(pixels) {
+    const { c, ctx, image } = canvas(this.width, this.height, 'thumb');
+    paint(ctx, image, pixels);
+    return c;
   }
 }

@@ -1,34 +1,35 @@
 // <latent-explorer src=".../manifest.json">: decodes any point of a VAE's latent space live,
 // in the browser, with onnxruntime-web. One slider per PCA component; every slider `input`
 // decodes the new coordinates at once (no precomputed grid anywhere).
-import { loadModel } from './model.js';
+import { anchorLabel, el } from './dom.js';
 import { ImageView } from './image-view.js';
+import { interpolation } from './interpolate.js';
+import { loadModel } from './model.js';
+import { loadOrt } from './runtime.js';
+import { TextView } from './text-view.js';
 
-const VIEWS = { image: ImageView };
+const VIEWS = { image: ImageView, text: TextView };
 
 const STYLE = `
   :host { display: inline-block; font: 14px/1.4 system-ui, sans-serif; color: #222; }
   .box { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
-  canvas { width: var(--latent-explorer-size, 256px); aspect-ratio: 1; image-rendering: pixelated;
-           background: #000; border-radius: 4px; }
   .controls { display: grid; gap: 6px; min-width: 260px; }
   .axis { display: grid; grid-template-columns: 9em 1fr 4em; gap: 8px; align-items: center; }
   .axis output { font-variant-numeric: tabular-nums; text-align: right; }
   .buttons { display: flex; gap: 8px; flex-wrap: wrap; }
   .status { margin: 0; color: #555; }
   .status.error { color: #b00020; }
+  .interpolate { flex-basis: 100%; }
+  .interpolate .ends { display: flex; gap: 8px; align-items: center; margin: 8px 0; }
+  .interpolate select { max-width: 16em; }
+  .interpolate td { padding: 2px 8px; vertical-align: middle; }
+  .row-sentence { margin: 0; }
   [hidden] { display: none !important; }
 `;
 
 function gaussian() {
   const u = 1 - Math.random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
-
-function el(tag, props = {}, children = []) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
 }
 
 export class LatentExplorer extends HTMLElement {
@@ -60,6 +61,7 @@ export class LatentExplorer extends HTMLElement {
   }
 
   connectedCallback() {
+    loadOrt().catch(() => {}); // start compiling the runtime while the manifest downloads
     if (!this.model) this._load();
   }
 
@@ -91,7 +93,9 @@ export class LatentExplorer extends HTMLElement {
 
   _build(model) {
     const m = model.manifest;
-    this.view = new VIEWS[m.kind](model);
+    const View = VIEWS[m.kind];
+    this.view = new View(model);
+    this.shadowRoot.append(el('style', { textContent: View.style }));
     this._sliders = m.axes.map((axis) => {
       const ratio = m.pca.explained_variance_ratio[axis.index];
       const id = `axis-${axis.index}`;
@@ -107,10 +111,7 @@ export class LatentExplorer extends HTMLElement {
       return { axis, input, out, row: el('div', { className: 'axis' }, [label, input, out]) };
     });
     const picker = el('select', { ariaLabel: 'example' }, [el('option', { value: '', textContent: 'Jump to an example…' })]);
-    m.anchors.forEach((a, i) => {
-      const name = a.label === null ? '' : (m.dataset.label_names[a.label] ?? String(a.label));
-      picker.append(el('option', { value: String(i), textContent: `${name} (example #${a.index})` }));
-    });
+    m.anchors.forEach((a, i) => picker.append(el('option', { value: String(i), textContent: anchorLabel(m, a) })));
     picker.addEventListener('change', () => {
       if (picker.value !== '') this._set(m.anchors[Number(picker.value)].coords.slice());
     });
@@ -118,7 +119,6 @@ export class LatentExplorer extends HTMLElement {
     random.addEventListener('click', () => this._set(model.std.map((s) => s * gaussian())));
     const reset = el('button', { type: 'button', textContent: 'Reset' });
     reset.addEventListener('click', () => this._set(new Array(model.k).fill(0)));
-    this._picker = picker;
     this._status.hidden = true;
     this.shadowRoot.append(el('div', { className: 'box', part: 'box' }, [
       this.view.element,
@@ -126,6 +126,7 @@ export class LatentExplorer extends HTMLElement {
         ...this._sliders.map((s) => s.row),
         el('div', { className: 'buttons' }, [picker, random, reset]),
       ]),
+      interpolation(this, model, this.view),
     ]));
   }
 
@@ -171,7 +172,8 @@ export class LatentExplorer extends HTMLElement {
 
   /**
    * Decode a batch without changing what is on show. batch: array of k-length coordinate arrays.
-   * Resolves to one result per row (images: a Float32Array of H*W values in [0, 1]).
+   * Resolves to one result per row: for images a Float32Array of H*W values in [0, 1], for text
+   * {ids, tokens, text} (cut before </s>; <s> and <pad> never appear).
    */
   async decode(batch) {
     await this.ready;

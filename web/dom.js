@@ -1,0 +1,13 @@
+// Small DOM helpers shared by the element's parts. Text always goes in as textContent.
+export function el(tag, props = {}, children = []) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+/** How a real example is named in pickers: its sentence, or its class and index. */
+export function anchorLabel(manifest, anchor) {
+  if (anchor.text !== undefined) return anchor.text.length > 70 ? `${anchor.text.slice(0, 69)}…` : anchor.text;
+  const name = anchor.label === null ? 'example' : (manifest.dataset.label_names[anchor.label] ?? String(anchor.label));
+  return `${name} (#${anchor.index})`;
+}
