@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from conftest import ROOT, SHIPPED
 from exporter.image_export import validation_coords
 from exporter.onnx_export import session
 
@@ -18,7 +19,7 @@ EMBED = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 @pytest.fixture
 def open_element(page, http_server):
     """Open a page embedding the element the way a blog post would, and wait until it is ready."""
-    def open_(src="/models/digits/manifest.json"):
+    def open_(src="/models/test-digits/manifest.json"):
         page.route(http_server.base_url + "embed.html", lambda route: route.fulfill(
             content_type="text/html", body=EMBED.format(src=src),
             headers={"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}))
@@ -31,17 +32,23 @@ def python_decode(bundle, coords):
     return session(bundle / "decoder.onnx").run(None, {"coords": np.asarray(coords, np.float32)})[0]
 
 
-def test_decode_matches_python_onnxruntime(open_element, digits_bundle, console_errors, page):
-    assert open_element() is True
-    std = json.loads((digits_bundle / "manifest.json").read_text())["pca"]["std"]
+SHIPPED_IMAGES = [n for n in SHIPPED if json.loads((ROOT / "models" / n / "manifest.json").read_text())["kind"] == "image"]
+
+
+@pytest.mark.parametrize("name", ["test-digits", "test-conv", *SHIPPED_IMAGES])
+def test_decode_matches_python_onnxruntime(name, open_element, http_server, console_errors, page):
+    bundle = http_server.root / "models" / name
+    assert open_element(f"/models/{name}/manifest.json") is True
+    m = json.loads((bundle / "manifest.json").read_text())
+    std = m["pca"]["std"]
     coords = validation_coords(std, n=256, seed=7)  # includes ±5σ on every axis and corners
     assert np.isclose(np.abs(coords / std), 5.0).any(axis=0).all()
     got = page.evaluate("async (batch) => (await document.getElementById('x').decode(batch)).map((r) => Array.from(r))",
                         coords.tolist())
-    got = np.array(got, dtype=np.float64).reshape(len(coords), 8, 8)
-    want = python_decode(digits_bundle, coords)
+    got = np.array(got, dtype=np.float64).reshape(len(coords), m["image"]["height"], m["image"]["width"])
+    want = python_decode(bundle, coords)
     diff = np.abs(got - want).max()
-    print(f"browser vs python onnxruntime: max abs diff {diff:.3g} over {len(coords)} coords")
+    print(f"{name}: browser vs python onnxruntime: max abs diff {diff:.3g} over {len(coords)} coords")
     assert diff <= 1e-5
     assert console_errors == []
 
@@ -111,9 +118,12 @@ def test_wrong_src_shows_a_readable_message(open_element, page):
 
 
 def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
-    page.goto(http_server.base_url + "?model=digits")
+    page.goto(http_server.base_url + "?model=test-conv")
     page.wait_for_function("document.querySelector('latent-explorer')?.model")
-    assert page.locator("nav a").all_inner_texts() == ["digits (mlp VAE)"]
-    assert page.locator("latent-explorer .axis input[type=range]").count() == 5
+    titles = page.locator("nav a").all_inner_texts()
+    index = json.loads((http_server.root / "models" / "index.json").read_text())["models"]
+    assert titles == [m["title"] for m in index] and len(titles) == 2 + len(SHIPPED)
+    assert page.locator("nav a[aria-current]").inner_text() == "digits (conv VAE)"
+    assert page.locator("latent-explorer .axis input[type=range]").count() == 4
     assert page.evaluate("crossOriginIsolated") is True
     assert console_errors == []

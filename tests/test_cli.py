@@ -66,3 +66,21 @@ def test_demo_builds_the_whole_chain(cli, tmp_path):
     mtime = (tmp_path / "runs" / "digits" / "checkpoint.pt").stat().st_mtime_ns
     assert cli("demo", "--work", tmp_path, "--epochs", "2", "--no-serve")[0] == 0
     assert (tmp_path / "runs" / "digits" / "checkpoint.pt").stat().st_mtime_ns == mtime
+
+
+def test_npz_data_trains_and_exports(cli, tmp_path):
+    """Any image array a user has in numpy: train on an .npz, export, the name is the file stem."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = (rng.random((120, 12, 12)) * 255).astype(np.uint8)
+    np.savez(tmp_path / "blobs.npz", x=x, y=np.arange(120) % 3, label_names=np.array(["a", "b", "c"]))
+    code, out, err = cli("train", "--data", tmp_path / "blobs.npz", "--arch", "conv", "--epochs", "1",
+                         "--hidden", "32", "--latent-size", "4", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "test per image: -ELBO" in out and "active units" in out
+    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "bundle", "--components", "3")
+    assert code == 0, err
+    m = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
+    assert m["dataset"]["name"] == "blobs" and m["dataset"]["label_names"] == ["a", "b", "c"]
+    assert m["image"] == {"height": 12, "width": 12, "range": [0.0, 1.0]}
+    assert {a["label"] for a in m["anchors"]} == {0, 1, 2}

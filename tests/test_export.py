@@ -134,7 +134,7 @@ def test_interrupted_export_leaves_previous_bundle(tmp_path, monkeypatch):
 
 def test_manifest_content(digits_bundle):
     m = json.loads((digits_bundle / "manifest.json").read_text())
-    assert (m["format"], m["format_version"], m["kind"], m["name"]) == ("latent-explorer-bundle", 1, "image", "digits")
+    assert (m["format"], m["format_version"], m["kind"], m["name"]) == ("latent-explorer-bundle", 1, "image", "test-digits")
     g = m["graphs"]["decoder"]
     assert g["file"] == "decoder.onnx" and (digits_bundle / g["file"]).is_file()
     assert g["inputs"] == {"coords": {"dtype": "float32", "shape": ["batch", 5]}}

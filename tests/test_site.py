@@ -2,6 +2,7 @@
 import json
 import urllib.request
 
+from conftest import SHIPPED
 from exporter.serve import make_server
 from exporter.site import ORT_FILES
 
@@ -12,8 +13,9 @@ def test_site_is_self_contained(site):
     for f in ("index.html", "latent-explorer.js", "model.js", "runtime.js", "image-view.js"):
         assert (site / f).is_file(), f
     index = json.loads((site / "models" / "index.json").read_text())
-    assert index["models"] == [{"name": "digits", "title": "digits (mlp VAE)", "kind": "image",
-                                "manifest": "models/digits/manifest.json"}]
+    assert [m["name"] for m in index["models"]] == ["test-conv", "test-digits", *SHIPPED]
+    assert index["models"][1] == {"name": "test-digits", "title": "digits (mlp VAE)", "kind": "image",
+                                  "manifest": "models/test-digits/manifest.json"}
     assert sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) < 20e6
 
 
@@ -27,8 +29,8 @@ def test_server_binds_loopback_only(site):
 
 def test_server_headers_and_types(http_server):
     expected = {"": "text/html", "latent-explorer.js": "text/javascript", "ort/ort.wasm.min.mjs": "text/javascript",
-                "ort/ort-wasm-simd-threaded.wasm": "application/wasm", "models/digits/manifest.json": "application/json",
-                "models/digits/decoder.onnx": "application/octet-stream"}
+                "ort/ort-wasm-simd-threaded.wasm": "application/wasm", "models/test-digits/manifest.json": "application/json",
+                "models/test-digits/decoder.onnx": "application/octet-stream"}
     for path, mime in expected.items():
         with urllib.request.urlopen(http_server.base_url + path) as r:
             assert r.headers["Content-Type"].split(";")[0] == mime, path
