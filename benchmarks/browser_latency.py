@@ -73,6 +73,8 @@ def main():
     ap.add_argument("--bundle", help="bundle folder (default models/digits, else a quick digits run)")
     ap.add_argument("--moves", type=int, default=400)
     ap.add_argument("--loads", type=int, default=7, help="cold loads and warm reloads to time")
+    ap.add_argument("--single-thread", action="store_true",
+                    help="serve without COOP/COEP, as a blog host would: the runtime then uses 1 thread")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Path(a.bundle) if a.bundle else default_bundle(tmp)
@@ -80,7 +82,7 @@ def main():
         build(site, [bundle])
         name = next((site / "models").glob("*/manifest.json")).parent.name
         (site / "bench.html").write_text(PAGE.replace("{name}", name))
-        server = make_server(site, 0)
+        server = make_server(site, 0, isolate=not a.single_thread)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/bench.html"
         exe = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None

@@ -14,14 +14,16 @@ SHIPPED = ROOT / "models"
 
 def cmd_train(a):
     from . import checkpoint
-    from .models.image_vae import VAEConfig
-    from .train import TrainConfig, train
     run = Path(a.out)
     if (run / checkpoint.FILENAME).exists() and not a.resume:
         raise CheckpointError(f"{run}: already holds a checkpoint (use --resume, or another --out)")
-    cfg = TrainConfig(dataset=a.dataset, data=a.data, batch_size=a.batch_size, lr=a.lr, beta=a.beta,
+    if a.sentences or a.dataset == "wordnet":
+        return train_sentences(a, run)
+    from .models.image_vae import VAEConfig
+    from .train import TrainConfig, train
+    cfg = TrainConfig(dataset=a.dataset, data=a.data, batch_size=a.batch_size or 64, lr=a.lr, beta=a.beta,
                       kl_warmup=a.kl_warmup, seed=a.seed, epochs=a.epochs or TrainConfig.epochs, limit=a.limit)
-    model_cfg = VAEConfig(arch=a.arch, latent_size=a.latent_size, hidden=a.hidden, channels=a.channels)
+    model_cfg = VAEConfig(arch=a.arch, latent_size=a.latent_size or 8, hidden=a.hidden or 256, channels=a.channels)
     state = train(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
     m = state.get("test_metrics") or {}
     print(f"trained {state['dataset']} for {state['epoch'] + 1} epochs in {state['train_seconds']:.0f}s -> {run}")
@@ -30,11 +32,38 @@ def cmd_train(a):
               f"KL {m['kl']:.2f}), active units {m['active_units']}/{state['model_config']['latent_size']}")
 
 
+def train_sentences(a, run):
+    """The sentence VAE, then the plain GRU language model it is measured against (in RUN/lm)."""
+    from .models.text_vae import TextVAEConfig
+    from .text.train import LM_DIR, TextTrainConfig, train_lm, train_text
+    cfg = TextTrainConfig(sentences=a.sentences, seed=a.seed, lr=a.lr, batch_size=a.batch_size or 64,
+                          epochs=a.epochs or TextTrainConfig.epochs)
+    defaults = TextVAEConfig()
+    model_cfg = TextVAEConfig(latent_size=a.latent_size or defaults.latent_size, hidden=a.hidden or defaults.hidden,
+                              emb=a.hidden or defaults.emb)
+    vae = train_text(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
+    lm_run = run / LM_DIR
+    lm = train_lm(cfg, TextVAEConfig(**vae["model_config"]), lm_run,
+                  resume=(lm_run / "checkpoint.pt").exists(), epochs=vae["train_config"]["epochs"])
+    print(f"trained {vae['dataset']} for {vae['epoch'] + 1} epochs in {vae['train_seconds']:.0f}s "
+          f"(LM baseline {lm['train_seconds']:.0f}s) -> {run}")
+    v, b = vae.get("test_metrics") or {}, lm.get("test_metrics") or {}
+    if v and b:
+        print(f"test per sentence: VAE NLL <= {v['nll']:.2f} nats (KL {v['kl']:.2f}, perplexity {v['perplexity']:.1f}, "
+              f"greedy token accuracy {100 * v['token_accuracy']:.1f}%); LM NLL {b['nll']:.2f} (perplexity {b['perplexity']:.1f})")
+
+
 def cmd_export(a):
-    from .image_export import export_run
-    m = export_run(a.run, a.out, k=a.components, name=a.name or Path(a.out).name)
-    diff = max(m["graphs"]["decoder"]["validation"]["max_abs_diff"].values())
-    print(f"exported {a.out}: k={m['latent']['k']}, "
+    from . import checkpoint
+    name = a.name or Path(a.out).name
+    if checkpoint.load(a.run).get("kind") == "text-vae":
+        from .text.export import export_text_run
+        m = export_text_run(a.run, a.out, k=a.components, name=name, variant=a.variant)
+    else:
+        from .image_export import export_run
+        m = export_run(a.run, a.out, k=a.components, name=name)
+    diff = max(d for g in m["graphs"].values() for d in g["validation"]["max_abs_diff"].values())
+    print(f"exported {a.out} ({m['kind']}): k={m['latent']['k']}, "
           f"explained variance {100 * sum(m['pca']['explained_variance_ratio']):.1f}%, "
           f"torch vs onnxruntime max abs diff {diff:.2g}")
 
@@ -49,7 +78,7 @@ def cmd_serve(a):
     from .serve import serve
     if not (Path(a.dir) / "index.html").is_file():
         raise LatentExplorerError(f"{a.dir}: not a built site (no index.html; run: latent-explorer site --out {a.dir})")
-    serve(a.dir, a.port)
+    serve(a.dir, a.port, isolate=not a.no_isolation)
 
 
 def cmd_demo(a):
@@ -77,15 +106,17 @@ def parser():
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     t = sub.add_parser("train", help="train an image VAE and save a checkpoint in a run folder")
-    t.add_argument("--dataset", help="digits (default, bundled with scikit-learn) or fashion-mnist")
+    t.add_argument("--dataset", help="images: digits (default, bundled with scikit-learn) or fashion-mnist; "
+                   "sentences: wordnet (the example sentences of Debian's wordnet-base)")
     t.add_argument("--data", help="folder of MNIST-style IDX files, or an .npz file (x, optional y)")
+    t.add_argument("--sentences", help="UTF-8 text file, one sentence per line: train a sentence VAE")
     t.add_argument("--out", required=True, help="run folder for checkpoint.pt")
-    t.add_argument("--epochs", type=int, help="epochs (default 150); with --resume, the new total")
+    t.add_argument("--epochs", type=int, help="epochs (default: images 150, sentences 10); with --resume, the new total")
     t.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
-    t.add_argument("--latent-size", type=int, default=8)
-    t.add_argument("--hidden", type=int, default=256)
+    t.add_argument("--latent-size", type=int, help="dimension of z (default: images 8, sentences 16)")
+    t.add_argument("--hidden", type=int, help="hidden width (default 256; sentences: also the embedding size)")
     t.add_argument("--channels", type=int, default=32, help="conv: channels of the first layer")
-    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--batch-size", type=int, help="default 64")
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--beta", type=float, default=1.0, help="KL weight after warm-up (default 1)")
     t.add_argument("--kl-warmup", type=int, default=10, help="epochs of linear KL warm-up")
@@ -99,6 +130,8 @@ def parser():
     e.add_argument("--out", required=True, help="bundle folder, e.g. models/digits")
     e.add_argument("--components", type=int, default=5, help="PCA components = sliders (default 5)")
     e.add_argument("--name", help="bundle name (default: the --out folder's name)")
+    e.add_argument("--variant", choices=("step", "unrolled"), default="step",
+                   help="sentences: one GRU step per graph call, looped in JS, or the whole greedy loop in one graph")
     e.set_defaults(func=cmd_export)
 
     s = sub.add_parser("site", help="build a self-contained static site from bundles")
@@ -109,6 +142,8 @@ def parser():
     v = sub.add_parser("serve", help="serve a built site on 127.0.0.1 with COOP/COEP headers")
     v.add_argument("dir", help="site folder")
     v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--no-isolation", action="store_true",
+                   help="omit COOP/COEP, as most blog hosts do: the runtime then runs single-threaded")
     v.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("demo", help="train on the bundled digits, export, build the site and serve it")

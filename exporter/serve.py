@@ -11,11 +11,13 @@ TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "applicat
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**mimetypes.types_map, **TYPES}
+    isolate = True  # send COOP/COEP; False shows how a host without them behaves (1 thread)
 
     def end_headers(self):
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        if self.isolate:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         self.send_header("Cache-Control", "no-cache")  # revalidate: a rebuilt bundle shows at once
         super().end_headers()
 
@@ -23,13 +25,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass  # quiet: the page's own console is where problems show
 
 
-def make_server(directory, port=8000):
-    handler = functools.partial(Handler, directory=str(directory))
-    return http.server.ThreadingHTTPServer((HOST, port), handler)
+def make_server(directory, port=8000, isolate=True):
+    cls = Handler if isolate else type("PlainHandler", (Handler,), {"isolate": False})
+    return http.server.ThreadingHTTPServer((HOST, port), functools.partial(cls, directory=str(directory)))
 
 
-def serve(directory, port=8000, announce=print):
-    server = make_server(directory, port)
+def serve(directory, port=8000, isolate=True, announce=print):
+    server = make_server(directory, port, isolate)
     announce(f"serving {directory} at http://{HOST}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()

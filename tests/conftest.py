@@ -90,7 +90,11 @@ class Server:
 
 @pytest.fixture(scope="session")
 def http_server(site):
-    port = free_port()
+    yield from serve_site(site, free_port())
+
+
+def serve_site(site, port):
+    """Run the real `latent-explorer serve`; yield a Server once it answers, stop it after."""
     proc = subprocess.Popen([sys.executable, "-m", "exporter", "serve", str(site), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/"

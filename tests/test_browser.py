@@ -127,3 +127,22 @@ def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
     assert page.locator("latent-explorer .axis input[type=range]").count() == 4
     assert page.evaluate("crossOriginIsolated") is True
     assert console_errors == []
+
+
+def test_works_without_cross_origin_isolation(page, site, console_errors):
+    """A blog host sends no COOP/COEP: the element must still decode, single-threaded."""
+    import threading
+
+    from exporter.serve import make_server
+    server = make_server(site, 0, isolate=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/?model=test-digits")
+        page.wait_for_function("document.querySelector('latent-explorer')?.model")
+        assert page.evaluate("crossOriginIsolated") is False
+        [row] = page.evaluate("document.querySelector('latent-explorer').decode([[0, 0, 0, 0, 0]]).then((r) => r.map((x) => Array.from(x)))")
+        np.testing.assert_allclose(row, python_decode(site / "models" / "test-digits", [[0] * 5])[0].ravel(), atol=1e-5)
+        assert console_errors == []
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -36,3 +36,15 @@ def test_server_headers_and_types(http_server):
             assert r.headers["Content-Type"].split(";")[0] == mime, path
             assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
             assert r.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+
+
+def test_server_without_isolation_sends_no_coop_coep(site):
+    import threading
+    server = make_server(site, 0, isolate=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/") as r:
+            assert r.status == 200 and "Cross-Origin-Embedder-Policy" not in r.headers
+    finally:
+        server.shutdown()
+        server.server_close()
