@@ -35,7 +35,7 @@ browser: env
 
 # The shipped bundles, reproducibly: each target retrains from scratch (fixed seeds) and exports
 # over the committed bundle only if the export gate passes.
-MODELS := models/digits models/fashion-mnist
+MODELS := models/digits models/fashion-mnist models/wordnet-sentences
 models: $(MODELS)
 models/digits: env
 	rm -rf build/runs/digits
@@ -43,9 +43,13 @@ models/digits: env
 	$(BIN)/latent-explorer export build/runs/digits --out $@
 models/fashion-mnist: env
 	rm -rf build/runs/fashion-mnist
-	$(BIN)/latent-explorer train --dataset fashion-mnist --arch conv --latent-size 16 --epochs 30 \
+	$(BIN)/latent-explorer train --dataset fashion-mnist --arch conv --epochs 30 \
 	  --batch-size 128 --out build/runs/fashion-mnist
 	$(BIN)/latent-explorer export build/runs/fashion-mnist --out $@
+models/wordnet-sentences: env
+	rm -rf build/runs/wordnet-sentences
+	$(BIN)/latent-explorer train --dataset wordnet --out build/runs/wordnet-sentences
+	$(BIN)/latent-explorer export build/runs/wordnet-sentences --out $@ --variant step
 .PHONY: $(MODELS)
 
 bench: env web browser

@@ -25,6 +25,7 @@ def staged(out):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be served
     try:
         yield tmp
         old = None

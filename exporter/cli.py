@@ -23,7 +23,8 @@ def cmd_train(a):
     from .train import TrainConfig, train
     cfg = TrainConfig(dataset=a.dataset, data=a.data, batch_size=a.batch_size or 64, lr=a.lr, beta=a.beta,
                       kl_warmup=a.kl_warmup, seed=a.seed, epochs=a.epochs or TrainConfig.epochs, limit=a.limit)
-    model_cfg = VAEConfig(arch=a.arch, latent_size=a.latent_size or 8, hidden=a.hidden or 256, channels=a.channels)
+    model_cfg = VAEConfig(arch=a.arch, latent_size=a.latent_size or (16 if a.arch == "conv" else 8),
+                          hidden=a.hidden or 256, channels=a.channels)
     state = train(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
     m = state.get("test_metrics") or {}
     print(f"trained {state['dataset']} for {state['epoch'] + 1} epochs in {state['train_seconds']:.0f}s -> {run}")
@@ -113,7 +114,7 @@ def parser():
     t.add_argument("--out", required=True, help="run folder for checkpoint.pt")
     t.add_argument("--epochs", type=int, help="epochs (default: images 150, sentences 10); with --resume, the new total")
     t.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
-    t.add_argument("--latent-size", type=int, help="dimension of z (default: images 8, sentences 16)")
+    t.add_argument("--latent-size", type=int, help="dimension of z (default: mlp 8, conv 16, sentences 16)")
     t.add_argument("--hidden", type=int, help="hidden width (default 256; sentences: also the embedding size)")
     t.add_argument("--channels", type=int, default=32, help="conv: channels of the first layer")
     t.add_argument("--batch-size", type=int, help="default 64")

@@ -1,0 +1,228 @@
+"""Train the sentence VAE (`train_text`) and its language-model baseline (`train_lm`) on one corpus.
+
+One loop serves both; it needs only `model(inputs, targets, lengths)`, and `batch_loss` is the
+one place that tells a VAE (which also returns mu, logvar) from a language model. Checkpoints
+are written every epoch with the configs, the vocabulary, the optimizer, the step count and both
+RNG states, so an interrupted run resumes exactly.
+
+Posterior collapse (the decoder ignoring z) is fought three ways, all in the config: word
+dropout (in the model), a KL weight annealed from 0 to 1, and free bits (Kingma et al. 2016):
+each latent dimension's batch-mean KL is only penalized above `free_bits` nats.
+"""
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .. import checkpoint
+from ..errors import CheckpointError
+from ..models.text_vae import EOS, BOS, PAD, GRULM, TextVAE, TextVAEConfig, kl_per_dim, reconstruction
+from ..provenance import versions
+from .corpus import prepare, read_sentence_file, read_wordnet
+from .tokenizer import Vocab, tokenize
+
+KIND_VAE, KIND_LM = "text-vae", "text-lm"
+LM_DIR = "lm"  # the baseline's run folder, inside the VAE's
+
+
+@dataclass
+class TextTrainConfig:
+    sentences: str | None = None    # UTF-8 file, one sentence per line; None = WordNet example sentences
+    max_tokens: int = 20            # longer sentences are dropped
+    vocab_size: int = 10000         # vocabulary incl. the 4 specials, most frequent training tokens
+    epochs: int = 10                # passes over the training set
+    batch_size: int = 64            # sentences per optimizer step
+    lr: float = 1e-3                # Adam learning rate
+    grad_clip: float = 5.0          # max gradient norm
+    kl_anneal: str = "logistic"     # KL weight 0 -> 1: "logistic" (Bowman et al.) or "linear"
+    kl_anneal_steps: int = 2000     # optimizer steps to reach weight ~1 (logistic: 0.5 at half way)
+    free_bits: float = 0.2          # nats per latent dimension (batch mean) that the KL term does not penalize; 0 = off
+    seed: int = 0                   # seeds split, init, shuffling, dropout and sampling
+
+
+def kl_weight(cfg, step):
+    if cfg.kl_anneal_steps <= 0:
+        return 1.0
+    if cfg.kl_anneal == "linear":
+        return min(1.0, step / cfg.kl_anneal_steps)
+    assert cfg.kl_anneal == "logistic", f"kl_anneal must be 'logistic' or 'linear', got {cfg.kl_anneal!r}"
+    return 1.0 / (1.0 + math.exp(-10.0 * (step / cfg.kl_anneal_steps - 0.5)))
+
+
+class Corpus:
+    """The split as padded id tensors. Row i of `inputs` is <s> w1..wn, of `targets` w1..wn </s>."""
+
+    def __init__(self, token_lists, vocab, max_tokens):
+        n, t = len(token_lists), max_tokens + 1
+        self.tokens = token_lists
+        self.inputs = torch.full((n, t), PAD, dtype=torch.long)
+        self.targets = torch.full((n, t), PAD, dtype=torch.long)
+        self.lengths = torch.tensor([len(s) + 1 for s in token_lists], dtype=torch.long)
+        for i, s in enumerate(token_lists):
+            ids = torch.tensor(vocab.encode(s), dtype=torch.long)
+            self.inputs[i, 0], self.inputs[i, 1:len(s) + 1] = BOS, ids
+            self.targets[i, :len(s)], self.targets[i, len(s)] = ids, EOS
+
+    def __len__(self):
+        return len(self.tokens)
+
+    def batch(self, idx):
+        """Rows idx, cut to their longest sentence: (inputs (B, T), targets (B, T), lengths (B,))."""
+        t = int(self.lengths[idx].max())
+        return self.inputs[idx, :t], self.targets[idx, :t], self.lengths[idx]
+
+    def batches(self, batch_size, generator=None):
+        """Index batches. With a generator: shuffled, then sorted by length within chunks of 50
+        batches, so a batch pads little (about half the CPU time) and its order is still random."""
+        n = len(self)
+        if generator is None:
+            return list(torch.arange(n).split(batch_size))
+        out = []
+        for chunk in torch.randperm(n, generator=generator).split(50 * batch_size):
+            out += chunk[torch.argsort(self.lengths[chunk], stable=True)].split(batch_size)
+        return [out[i] for i in torch.randperm(len(out), generator=generator)]
+
+
+def load_corpus(cfg: TextTrainConfig, vocab=None):
+    """(dataset name, vocab, Split of Corpus, digest). The vocab is built from the training split
+    unless given; the digest fingerprints the split so a run notices a changed corpus."""
+    if cfg.sentences:
+        name, sentences, source = Path(cfg.sentences).stem, read_sentence_file(cfg.sentences), cfg.sentences
+    else:
+        name, sentences, source = "wordnet", read_wordnet(), "wordnet"
+    split = prepare(sentences, tokenize, max_tokens=cfg.max_tokens, seed=cfg.seed, source=source)
+    vocab = vocab or Vocab.build(split.train, cfg.vocab_size)
+    digest = hashlib.sha256(json.dumps(split, ensure_ascii=False).encode()).hexdigest()
+    return name, vocab, type(split)(*(Corpus(part, vocab, cfg.max_tokens) for part in split)), digest
+
+
+def batch_loss(model, batch, w, free_bits):
+    """Training objective for one batch, plus per-sentence (reconstruction, kl) for logging."""
+    inputs, targets, lengths = batch
+    if isinstance(model, TextVAE):
+        logits, mu, logvar = model(inputs, targets, lengths)
+        rec, kl = reconstruction(logits, targets), kl_per_dim(mu, logvar)      # (B,), (B, Z)
+        kl_term = kl.mean(0).clamp(min=free_bits).sum() if free_bits > 0 else kl.sum(1).mean()
+        return rec.mean() + w * kl_term, rec, kl.sum(1)
+    rec = reconstruction(model(inputs), targets)
+    return rec.mean(), rec, torch.zeros_like(rec)
+
+
+@torch.no_grad()
+def evaluate(model, data: "Corpus", seed=0, accuracy=True, batch_size=256):
+    """Test metrics per sentence in nats (tokens counted incl. </s>).
+
+    VAE: nll = reconstruction + KL with one posterior sample (the negative ELBO, an upper bound
+    on the true NLL); token_accuracy of free-running greedy decoding from mu for max_len steps
+    (what the browser does), position by position against w1..wn </s>; exact_match = whole
+    sentences right. LM: nll is exact. perplexity = exp(total nll / total tokens)."""
+    model.eval()
+    rec_sum = kl_sum = correct = exact = 0.0
+    mus = []
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for idx in data.batches(batch_size):
+            _, rec, kl = batch_loss(model, data.batch(idx), 1.0, 0.0)
+            rec_sum, kl_sum = rec_sum + rec.sum().item(), kl_sum + kl.sum().item()
+            if isinstance(model, TextVAE) and accuracy:
+                _, targets, lengths = data.batch(idx)
+                mu, _ = model.encode(targets, lengths)
+                mus.append(mu)
+                tokens, _ = model.reconstruct(mu)                              # (B, max_len)
+                t = min(tokens.shape[1], targets.shape[1])
+                hit = (tokens[:, :t] == targets[:, :t]) & (targets[:, :t] != PAD)
+                correct += hit.sum().item()
+                exact += (hit.sum(1) == lengths).sum().item()
+    n, tokens = len(data), int(data.lengths.sum())
+    m = {"nll": (rec_sum + kl_sum) / n, "perplexity": math.exp((rec_sum + kl_sum) / tokens),
+         "n_sentences": n, "n_tokens": tokens}
+    if isinstance(model, TextVAE):
+        m.update(reconstruction=rec_sum / n, kl=kl_sum / n)
+        if accuracy:
+            m.update(token_accuracy=correct / tokens, exact_match=exact / n,
+                     active_units=int((torch.cat(mus).var(0) > 0.01).sum()))
+    return m
+
+
+def _fit(kind, cfg, model_cfg, run_dir, resume, epochs, progress):
+    """The loop behind train_text and train_lm."""
+    state = None
+    if resume:
+        state = checkpoint.load(run_dir, kind=kind)
+        cfg, model_cfg = TextTrainConfig(**state["train_config"]), TextVAEConfig(**state["model_config"])
+        cfg.epochs = epochs or cfg.epochs
+    name, vocab, data, digest = load_corpus(cfg, Vocab.from_json(state["vocab"]) if state else None)
+    if state and state["corpus_digest"] != digest:
+        raise CheckpointError(f"{run_dir}: the corpus changed since this run started; train a new run")
+    model_cfg.vocab_size, model_cfg.max_len = len(vocab), cfg.max_tokens + 1
+    torch.manual_seed(cfg.seed)
+    model = (TextVAE if kind == KIND_VAE else GRULM)(model_cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    shuffle = torch.Generator().manual_seed(cfg.seed)
+    start, step, history, elapsed = 0, 0, [], 0.0
+    if state:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        shuffle.set_state(state["shuffle_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        start, step, history, elapsed = state["epoch"] + 1, state["step"], state["history"], state["train_seconds"]
+    label = "VAE" if kind == KIND_VAE else "LM"
+    bar = tqdm(range(start, cfg.epochs), initial=start, total=cfg.epochs, desc=f"train {label} {name}",
+               unit="epoch", disable=not progress)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        model.train()
+        tot = rec_tot = kl_tot = 0.0
+        for idx in data.train.batches(cfg.batch_size, shuffle):
+            w = kl_weight(cfg, step)
+            loss, rec, kl = batch_loss(model, data.train.batch(idx), w, cfg.free_bits)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            step += 1
+            tot, rec_tot, kl_tot = tot + loss.item() * len(idx), rec_tot + rec.sum().item(), kl_tot + kl.sum().item()
+        elapsed += time.perf_counter() - t0
+        n = len(data.train)
+        valid = evaluate(model, data.valid, seed=cfg.seed, accuracy=False)
+        history.append({"epoch": epoch, "loss": tot / n, "reconstruction": rec_tot / n, "kl": kl_tot / n,
+                        "kl_weight": w if kind == KIND_VAE else 0.0, "valid_nll": valid["nll"],
+                        "valid_kl": valid.get("kl", 0.0), "seconds": elapsed})
+        bar.set_postfix(loss=f"{tot / n:.2f}", kl=f"{kl_tot / n:.2f}", valid=f"{valid['nll']:.2f}")
+        state = {
+            "kind": kind, "model_config": asdict(model_cfg), "train_config": asdict(cfg),
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "step": step,
+            "shuffle_rng": shuffle.get_state(), "torch_rng": torch.get_rng_state(),
+            "history": history, "train_seconds": elapsed, "dataset": name, "vocab": vocab.to_json(),
+            "corpus_digest": digest, "versions": versions(),
+        }
+        if epoch == cfg.epochs - 1:
+            state["test_metrics"] = evaluate(model, data.test, seed=cfg.seed)
+        checkpoint.save(run_dir, state)
+    return state
+
+
+def train_text(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True):
+    """Train (or resume) the sentence VAE in `run_dir`; returns the final checkpoint payload.
+
+    On resume the configs saved in the checkpoint win; only `epochs` (the new total) may change."""
+    return _fit(KIND_VAE, cfg, model_cfg, run_dir, resume, epochs, progress)
+
+
+def train_lm(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True):
+    """Train (or resume) the GRULM baseline on the same split; by convention run_dir is
+    `<vae run>/lm` (LM_DIR), where export_text_run looks for its test metrics."""
+    return _fit(KIND_LM, cfg, model_cfg, run_dir, resume, epochs, progress)
+
+
+def load_text_model(run_dir, kind=KIND_VAE):
+    """Rebuild a trained TextVAE (or GRULM) from its run folder: (model in eval mode, payload)."""
+    state = checkpoint.load(run_dir, kind=kind)
+    model = (TextVAE if kind == KIND_VAE else GRULM)(TextVAEConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    return model.eval(), state

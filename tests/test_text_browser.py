@@ -1,0 +1,129 @@
+"""Sentence bundles in the browser: the element's greedy decoding gives exactly the tokens that
+Python onnxruntime gives on the same files, for both graph layouts, and model output is text."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import free_port, serve_site
+from exporter.image_export import validation_coords
+from exporter.models.text_vae import EOS
+from exporter.onnx_export import session
+from exporter.text.export import ort_greedy_step
+
+pytestmark = pytest.mark.browser
+
+PAYLOAD = "<img src=x onerror=alert(1)>"
+SUBJECTS = ["the dog", "a cat", "my friend", "the old man", "her sister", "the bird", "our teacher", "a child"]
+VERBS = ["sees", "likes", "paints", "finds", "calls", "follows", "knows", "helps"]
+OBJECTS = ["the river", "a red ball", "the small house", "music", "the garden", "a letter", "the moon", "bread"]
+
+
+@pytest.fixture(scope="session")
+def text_site(tmp_path_factory):
+    """A tiny sentence VAE on a made-up corpus, exported in both layouts, plus a copy whose
+    vocabulary (and anchors) are built of an HTML payload, served like any site."""
+    from exporter.models.text_vae import TextVAEConfig
+    from exporter.site import build
+    from exporter.text.export import export_text_run
+    from exporter.text.train import TextTrainConfig, train_text
+    tmp = tmp_path_factory.mktemp("text")
+    lines = [f"{s} {v} {o}." for s in SUBJECTS for v in VERBS for o in OBJECTS[:4]] + [f"she wrote {PAYLOAD} today"]
+    (tmp / "corpus.txt").write_text("\n".join(lines) + "\n")
+    run = tmp / "run"
+    train_text(TextTrainConfig(sentences=str(tmp / "corpus.txt"), epochs=8, batch_size=16, lr=5e-3,
+                                               kl_anneal_steps=50, free_bits=2.0),
+               TextVAEConfig(emb=32, hidden=32, latent_size=8, word_dropout=0.75), run, progress=False)
+    bundles = tmp / "bundles"
+    for variant in ("step", "unrolled"):
+        export_text_run(run, bundles / f"text-{variant}", k=4, name=f"text-{variant}", variant=variant)
+    evil = bundles / "text-evil"
+    shutil.copytree(bundles / "text-step", evil)
+    vocab = json.loads((evil / "vocab.json").read_text())
+    vocab["tokens"] = [PAYLOAD] * len(vocab["tokens"])
+    (evil / "vocab.json").write_text(json.dumps(vocab))
+    m = json.loads((evil / "manifest.json").read_text())
+    m["name"] = m["title"] = "text-evil"
+    for a in m["anchors"]:
+        a["text"] = PAYLOAD
+    (evil / "manifest.json").write_text(json.dumps(m))
+    site = tmp / "site"
+    build(site, [bundles])
+    return site
+
+
+@pytest.fixture(scope="session")
+def text_server(text_site):
+    yield from serve_site(text_site, free_port())
+
+
+def open_bundle(page, server, name):
+    page.goto(f"{server.base_url}?model={name}")
+    page.wait_for_function("document.querySelector('latent-explorer')")
+    return page.evaluate("customElements.whenDefined('latent-explorer').then(() =>"
+                         " document.querySelector('latent-explorer').ready).then(() => true, (e) => e.message)")
+
+
+def cut(ids):
+    ids = list(ids)
+    return ids[:ids.index(EOS)] if EOS in ids else ids
+
+
+@pytest.mark.parametrize("variant", ["step", "unrolled"])
+def test_browser_greedy_tokens_equal_python(variant, page, text_server, console_errors):
+    bundle = text_server.root / "models" / f"text-{variant}"
+    m = json.loads((bundle / "manifest.json").read_text())
+    assert m["text"]["variant"] == variant
+    assert open_bundle(page, text_server, f"text-{variant}") is True
+    coords = validation_coords(m["pca"]["std"], n=256, seed=11)  # includes ±5σ extremes
+    got = page.evaluate("async (b) => (await document.querySelector('latent-explorer').decode(b))", coords.tolist())
+    if variant == "step":
+        want = ort_greedy_step(bundle, coords, m["text"]["max_len"])
+    else:
+        want = session(bundle / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
+    want = [cut(row) for row in want.tolist()]
+    assert [r["ids"] for r in got] == want
+    itos = json.loads((bundle / "vocab.json").read_text())
+    itos = itos["specials"] + itos["tokens"]
+    assert [r["tokens"] for r in got] == [[itos[i] for i in row] for row in want]
+    shown = {t for r in got for t in r["tokens"]}
+    assert not shown & {"<s>", "</s>", "<pad>"}
+    assert len({r["text"] for r in got}) > 1, "every coordinate decoded to the same sentence"
+    assert console_errors == []
+
+
+def test_sentence_is_shown_as_text(page, text_server, console_errors):
+    assert open_bundle(page, text_server, "text-step") is True
+    x = page.locator("latent-explorer")
+    page.evaluate("document.querySelector('latent-explorer').coords = [0, 0, 0, 0]")
+    page.wait_for_function("document.querySelector('latent-explorer').shadowRoot.querySelector('.sentence').title !== ''")
+    [row] = page.evaluate("document.querySelector('latent-explorer').decode([[0, 0, 0, 0]])")
+    assert x.locator(".sentence").inner_text().replace(" ", "") == " ".join(row["tokens"]).replace(" ", "")
+    rows = x.locator(".interpolate tbody tr")
+    assert rows.count() == 7  # the homotopy table is open by default for sentences
+    assert console_errors == []
+
+
+def test_html_in_model_output_is_displayed_literally(page, text_server):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    assert open_bundle(page, text_server, "text-evil") is True
+    x = page.locator("latent-explorer")
+    page.get_by_role("button", name="Random").click()
+    page.wait_for_function("document.querySelector('latent-explorer').shadowRoot.querySelector('.sentence').title !== ''")
+    text = x.locator(".sentence").inner_text()
+    assert PAYLOAD in text
+    assert x.locator("img").count() == 0 and page.locator("img").count() == 0
+    assert PAYLOAD in x.get_by_role("combobox", name="example", exact=True).locator("option").nth(1).inner_text()
+    assert PAYLOAD in x.locator(".interpolate tbody").inner_text()
+    page.wait_for_timeout(300)
+    assert dialogs == []
+
+
+def test_unknown_words_are_marked(page, text_server):
+    assert open_bundle(page, text_server, "text-step") is True
+    page.evaluate("""() => { const x = document.querySelector('latent-explorer');
+        x.view.show({ ids: [1, 4], tokens: ['<unk>', 'dog'], text: '<unk> dog' }); }""")
+    unk = page.locator("latent-explorer .sentence .unk")
+    assert unk.count() == 1 and unk.inner_text() == "<unk>"

@@ -1,0 +1,220 @@
+"""Sentence VAE: one set of GRU weights for training and the exported step, the export gate for
+both graph layouts (values and greedy tokens), exact resume, bad corpora, the text manifest."""
+import json
+import random
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import numpy_helper
+
+from exporter.errors import AtolError, DataError
+from exporter.models.text_vae import BOS, EOS, GRULM, TextVAE, TextVAEConfig
+from exporter.onnx_export import session
+from exporter.text import export as text_export
+from exporter.text.export import TokenMismatchError, check_tokens, export_text_run
+from exporter.text.tokenizer import Vocab
+from exporter.text.train import LM_DIR, TextTrainConfig, load_corpus, load_text_model, train_lm, train_text
+
+TINY = TextVAEConfig(vocab_size=40, emb=16, hidden=16, latent_size=4, max_len=12)
+
+
+def tiny_corpus(path, n=300, seed=0):
+    rng = random.Random(seed)
+    subj = ["the cat", "a dog", "my friend", "the old man", "she", "he", "the teacher", "a bird"]
+    verb = ["sat on", "looked at", "walked to", "ate", "saw", "liked", "found"]
+    obj = ["the mat", "a tree", "the house", "some bread", "the river", "a book", "the car"]
+    path.write_text("\n".join(f"{rng.choice(subj)} {rng.choice(verb)} {rng.choice(obj)} ." for _ in range(n)))
+    return path
+
+
+def tiny_cfg(path, **kw):
+    return TextTrainConfig(**{"sentences": str(path), "max_tokens": 8, "epochs": 2, "batch_size": 16,
+                              "kl_anneal_steps": 20, **kw})
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("text")
+    corpus = tiny_corpus(tmp / "tiny.txt")
+    run = tmp / "run"
+    train_text(tiny_cfg(corpus), replace(TINY), run, progress=False)
+    train_lm(tiny_cfg(corpus), replace(TINY), run / LM_DIR, progress=False)
+    return run
+
+
+@pytest.fixture(scope="module")
+def text_bundles(text_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundles")
+    return {v: (out / v, export_text_run(text_run, out / v, k=3, variant=v)) for v in ("step", "unrolled")}
+
+
+@pytest.mark.parametrize("cls", [TextVAE, GRULM])
+def test_step_decoder_equals_training_path(cls):
+    """The exported one-step decoder reuses nn.GRU's parameters and computes the same logits."""
+    torch.manual_seed(0)
+    model = cls(replace(TINY)).eval()
+    inputs = torch.randint(4, 40, (5, 9))
+    inputs[:, 0] = BOS
+    z = torch.randn(5, 4) if cls is TextVAE else None
+    hidden = model.init(z) if cls is TextVAE else torch.zeros(5, 16)
+    with torch.no_grad():
+        full = model.decode(inputs, z, hidden if cls is TextVAE else None)   # (B, T, V)
+        steps = []
+        for t in range(inputs.shape[1]):
+            logits, hidden = model.step(inputs[:, t], hidden, z)
+            steps.append(logits)
+    torch.testing.assert_close(torch.stack(steps, 1), full, atol=1e-5, rtol=1e-5)
+
+
+def test_training_writes_metrics_and_reloads(text_run):
+    model, state = load_text_model(text_run)
+    m = state["test_metrics"]
+    assert m["nll"] == pytest.approx(m["reconstruction"] + m["kl"])
+    assert m["perplexity"] == pytest.approx(np.exp(m["nll"] * m["n_sentences"] / m["n_tokens"]))
+    assert 0 <= m["token_accuracy"] <= 1 and m["n_sentences"] > 0
+    assert len(Vocab.from_json(state["vocab"])) == model.cfg.vocab_size
+    assert model.cfg.max_len == state["train_config"]["max_tokens"] + 1
+    _, lm = load_text_model(text_run / LM_DIR, kind="text-lm")
+    assert set(lm["test_metrics"]) == {"nll", "perplexity", "n_sentences", "n_tokens"}
+
+
+@pytest.mark.parametrize("trainer", [train_text, train_lm])
+def test_resume_matches_uninterrupted_run(tmp_path, trainer):
+    corpus = tiny_corpus(tmp_path / "c.txt", n=120)
+    whole = trainer(tiny_cfg(corpus, epochs=3), replace(TINY), tmp_path / "a", progress=False)
+    trainer(tiny_cfg(corpus, epochs=1), replace(TINY), tmp_path / "b", progress=False)
+    resumed = trainer(TextTrainConfig(), TextVAEConfig(), tmp_path / "b", resume=True, epochs=3, progress=False)
+    assert resumed["epoch"] == whole["epoch"] == 2 and resumed["step"] == whole["step"]
+    for name, w in whole["model"].items():
+        assert torch.equal(w, resumed["model"][name]), name
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in whole["history"]]
+
+
+@pytest.mark.parametrize("content, problem", [
+    (None, "file not found"),
+    ("dir", "is a folder"),
+    (b"", "empty file"),
+    (b"a sentence\x00", "binary file"),
+    (b"caf\xe9 au lait\n", "not valid UTF-8"),
+    (b"\n  \n\n", "only blank lines"),
+    (("word " * 9).encode(), "no usable sentence"),
+])
+def test_bad_sentence_file_raises_data_error(tmp_path, content, problem):
+    path = tmp_path / "sentences.txt"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataError, match=problem):
+        train_text(tiny_cfg(path), replace(TINY), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_exported_greedy_tokens_equal_torch(text_run, text_bundles):
+    """Both layouts, run as the browser runs them, give torch's greedy sentences, extremes included."""
+    model, _ = load_text_model(text_run)
+    step_dir, m = text_bundles["step"]
+    std = np.array(m["pca"]["std"], np.float32)
+    coords = np.concatenate([[a["coords"] for a in m["anchors"]], np.diag(5 * std), np.diag(-5 * std)])
+    coords = coords.astype(np.float32)
+    z = session(step_dir / "init.onnx").run(["z"], {"coords": coords})[0]
+    with torch.no_grad():
+        expected = model.reconstruct(torch.from_numpy(z))[0].numpy()
+    unrolled = session(text_bundles["unrolled"][0] / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
+    np.testing.assert_array_equal(text_export.ort_greedy_step(step_dir, coords, m["text"]["max_len"]), expected)
+    np.testing.assert_array_equal(unrolled, expected)
+    assert unrolled.dtype == np.int64 and unrolled.shape == (len(coords), 9)
+    for _, man in text_bundles.values():
+        for key, g in man["graphs"].items():
+            assert g["validation"]["n_inputs"] >= 256 and max(g["validation"]["max_abs_diff"].values()) <= 1e-4, key
+
+
+def nudge(path, suffix, index, delta):
+    model = onnx.load(str(path))
+    init = next(i for i in model.graph.initializer if i.name.endswith(suffix))
+    w = numpy_helper.to_array(init).copy()
+    w[index] += np.float32(delta)
+    init.CopyFrom(numpy_helper.from_array(w, init.name))
+    onnx.save(model, str(path))
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("variant, atol, error", [
+    ("step", 1e-4, AtolError),             # one weight off by 1e-3: values differ
+    ("unrolled", 1e-4, AtolError),
+    ("step", 1e9, TokenMismatchError),     # values "within atol", but the sentences change
+    ("unrolled", 1e9, TokenMismatchError),
+])
+def test_broken_graph_aborts_export(text_run, text_bundles, tmp_path, monkeypatch, variant, atol, error):
+    out = tmp_path / "bundle"
+    shutil.copytree(text_bundles[variant][0], out)
+    before = snapshot(out)
+    real_export = text_export.export
+
+    def broken_export(module, example, path, spec):
+        real_export(module, example, path, spec)
+        if path.name != "init.onnx":  # out.bias[</s>] up: every step now ends the sentence
+            nudge(path, "out.bias", EOS, 1e-3 if error is AtolError else 100.0)
+    monkeypatch.setattr(text_export, "export", broken_export)
+    with pytest.raises(error) as info:
+        export_text_run(text_run, out, k=3, variant=variant, atol=atol)
+    assert (type(info.value) is TokenMismatchError) == (error is TokenMismatchError)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
+
+
+def test_check_tokens_names_the_sentences():
+    vocab = Vocab(["the", "cat", "sat"])
+    expected = np.array([[4, 5, EOS, 6], [4, 6, EOS, 4]])
+    check_tokens("g.onnx", expected, expected.copy(), vocab)
+    actual = expected.copy()
+    actual[1, 3] = 5   # after </s>: the browser never shows it, but the graphs must still agree
+    with pytest.raises(TokenMismatchError, match=r"1 of 2 .*'the sat', onnxruntime 'the sat'"):
+        check_tokens("g.onnx", expected, actual, vocab)
+
+
+def test_text_manifest_content(text_run, text_bundles):
+    files = {"step": ["init.onnx", "manifest.json", "step.onnx", "vocab.json"],
+             "unrolled": ["greedy.onnx", "manifest.json", "vocab.json"]}
+    _, state = load_text_model(text_run)
+    n_train = len(load_corpus(TextTrainConfig(**state["train_config"]))[2].train)
+    for variant, (folder, m) in text_bundles.items():
+        assert sorted(p.name for p in folder.iterdir()) == files[variant]
+        assert json.loads((folder / "manifest.json").read_text()) == m
+        assert (m["format_version"], m["kind"], m["name"]) == (1, "text", "tiny")
+        assert m["text"] == {"vocab": "vocab.json", "specials": {"pad": 0, "unk": 1, "bos": 2, "eos": 3},
+                             "max_len": 9, "variant": variant}
+        vocab = json.loads((folder / "vocab.json").read_text())
+        assert vocab == state["vocab"] and vocab["specials"] == ["<pad>", "<unk>", "<s>", "</s>"]
+        z, h, v, k = 4, 16, 4 + len(vocab["tokens"]), 3
+        if variant == "step":
+            assert list(m["graphs"]) == ["init", "step"]
+            assert m["graphs"]["init"]["inputs"] == {"coords": {"dtype": "float32", "shape": ["batch", k]}}
+            assert m["graphs"]["init"]["outputs"] == {"z": {"dtype": "float32", "shape": ["batch", z]},
+                                                      "hidden": {"dtype": "float32", "shape": ["batch", h]}}
+            assert m["graphs"]["step"]["inputs"] == {"token": {"dtype": "int64", "shape": ["batch"]},
+                                                     "hidden": {"dtype": "float32", "shape": ["batch", h]},
+                                                     "z": {"dtype": "float32", "shape": ["batch", z]}}
+            assert m["graphs"]["step"]["outputs"] == {"logits": {"dtype": "float32", "shape": ["batch", v]},
+                                                      "hidden_out": {"dtype": "float32", "shape": ["batch", h]}}
+        else:
+            assert list(m["graphs"]) == ["greedy"]
+            assert m["graphs"]["greedy"]["outputs"] == {"tokens": {"dtype": "int64", "shape": ["batch", 9]},
+                                                        "logits": {"dtype": "float32", "shape": ["batch", 9, v]}}
+        assert m["latent"] == {"size": z, "k": k} and len(m["pca"]["std"]) == k
+        assert [a["name"] for a in m["axes"]] == ["PC1", "PC2", "PC3"] and m["slider_range_sigma"] == 3.0
+        assert m["dataset"] == {"name": "tiny", "label_names": [], "n_latents": n_train}
+        assert len(m["anchors"]) >= 20 and all(a["label"] is None and len(a["coords"]) == k for a in m["anchors"])
+        assert all(a["text"].endswith(" .") is False and a["text"].endswith(".") for a in m["anchors"])
+        p = m["provenance"]
+        assert set(p["test_metrics"]) == {"vae", "lm"} and p["test_metrics"]["lm"]["perplexity"] > 1
+        assert {"nll", "kl", "perplexity", "token_accuracy"} <= set(p["test_metrics"]["vae"])
+        assert p["epochs"] == 2 and p["config"]["model"]["latent_size"] == 4
+        assert {"torch", "onnxruntime"} <= set(p["versions"])
