@@ -49,7 +49,7 @@ models/fashion-mnist: env
 models/wordnet-sentences: env
 	rm -rf build/runs/wordnet-sentences
 	$(BIN)/latent-explorer train --dataset wordnet --out build/runs/wordnet-sentences
-	$(BIN)/latent-explorer export build/runs/wordnet-sentences --out $@ --variant step
+	$(BIN)/latent-explorer export build/runs/wordnet-sentences --out $@ --variant unrolled
 .PHONY: $(MODELS)
 
 bench: env web browser

@@ -131,8 +131,9 @@ def parser():
     e.add_argument("--out", required=True, help="bundle folder, e.g. models/digits")
     e.add_argument("--components", type=int, default=5, help="PCA components = sliders (default 5)")
     e.add_argument("--name", help="bundle name (default: the --out folder's name)")
-    e.add_argument("--variant", choices=("step", "unrolled"), default="step",
-                   help="sentences: one GRU step per graph call, looped in JS, or the whole greedy loop in one graph")
+    e.add_argument("--variant", choices=("step", "unrolled"), default="unrolled",
+                   help="sentences: the whole greedy loop in one graph (default, faster in the browser) "
+                        "or one GRU step per graph call, looped in JS")
     e.set_defaults(func=cmd_export)
 
     s = sub.add_parser("site", help="build a self-contained static site from bundles")

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import free_port, serve_site
+from conftest import ROOT, SHIPPED, free_port, serve_site
 from exporter.image_export import validation_coords
 from exporter.models.text_vae import EOS
 from exporter.onnx_export import session
@@ -70,12 +70,28 @@ def cut(ids):
     return ids[:ids.index(EOS)] if EOS in ids else ids
 
 
+SHIPPED_TEXT = [n for n in SHIPPED if json.loads((ROOT / "models" / n / "manifest.json").read_text())["kind"] == "text"]
+
+
 @pytest.mark.parametrize("variant", ["step", "unrolled"])
 def test_browser_greedy_tokens_equal_python(variant, page, text_server, console_errors):
-    bundle = text_server.root / "models" / f"text-{variant}"
+    assert_same_tokens(page, text_server, f"text-{variant}", variant)
+    assert console_errors == []
+
+
+@pytest.mark.parametrize("name", SHIPPED_TEXT)
+def test_shipped_sentence_bundle_tokens_equal_python(name, page, http_server, console_errors):
+    assert_same_tokens(page, http_server, name)
+    assert console_errors == []
+
+
+def assert_same_tokens(page, server, name, variant=None):
+    """≥ 200 coordinates incl. ±5σ: the element's greedy ids equal Python onnxruntime's."""
+    bundle = server.root / "models" / name
     m = json.loads((bundle / "manifest.json").read_text())
+    variant = variant or m["text"]["variant"]
     assert m["text"]["variant"] == variant
-    assert open_bundle(page, text_server, f"text-{variant}") is True
+    assert open_bundle(page, server, name) is True
     coords = validation_coords(m["pca"]["std"], n=256, seed=11)  # includes ±5σ extremes
     got = page.evaluate("async (b) => (await document.querySelector('latent-explorer').decode(b))", coords.tolist())
     if variant == "step":
@@ -90,7 +106,6 @@ def test_browser_greedy_tokens_equal_python(variant, page, text_server, console_
     shown = {t for r in got for t in r["tokens"]}
     assert not shown & {"<s>", "</s>", "<pad>"}
     assert len({r["text"] for r in got}) > 1, "every coordinate decoded to the same sentence"
-    assert console_errors == []
 
 
 def test_sentence_is_shown_as_text(page, text_server, console_errors):

@@ -137,7 +137,7 @@ def step_inputs(model, z, seed=0):
 
 
 def export_text_bundle(model, latents, vocab, out, *, k=5, anchors_text, name=None, title=None, provenance=None,
-                       atol=1e-4, seed=0, variant="step", dataset=None, n_anchors=30, range_sigma=3.0):
+                       atol=1e-4, seed=0, variant="unrolled", dataset=None, n_anchors=30, range_sigma=3.0):
     """Export a TextVAE's decoder and the PCA of `latents` (N, Z), e.g. posterior means of the
     training sentences, as a text bundle in `out`, in the given graph `variant`.
 
@@ -211,7 +211,7 @@ def encode_means(model, data, batch_size=512):
     return torch.cat([model.encode(*data.batch(idx)[1:])[0] for idx in data.batches(batch_size)]).numpy()
 
 
-def export_text_run(run_dir, out, k=5, name=None, variant="step", atol=1e-4):
+def export_text_run(run_dir, out, k=5, name=None, variant="unrolled", atol=1e-4):
     """PCA on the training sentences' latent means of a trained run, then export_text_bundle.
     Test metrics of the LM baseline are taken from `<run_dir>/lm` when it has been trained."""
     model, state = load_text_model(run_dir)
