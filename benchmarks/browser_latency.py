@@ -8,20 +8,13 @@ Targets (README): p95 <= 4 ms input -> paint, cold <= 0.5 s.
     python benchmarks/browser_latency.py [--bundle models/digits] [--moves 400]
 """
 import argparse
-import os
+import json
 import statistics
-import sys
 import tempfile
-import threading
 from pathlib import Path
 
+from harness import ROOT, launch, served
 from playwright.sync_api import sync_playwright
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from exporter.serve import make_server  # noqa: E402
-from exporter.site import build  # noqa: E402
 
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="module">
@@ -78,17 +71,11 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Path(a.bundle) if a.bundle else default_bundle(tmp)
-        site = Path(tmp) / "site"
-        build(site, [bundle])
-        name = next((site / "models").glob("*/manifest.json")).parent.name
-        (site / "bench.html").write_text(PAGE.replace("{name}", name))
-        server = make_server(site, 0, isolate=not a.single_thread)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}/bench.html"
-        exe = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
-                                        "--disable-background-networking", "--disable-component-update"])
+        name = json.loads((bundle / "manifest.json").read_text())["name"]
+        with served([bundle], isolate=not a.single_thread, pages={"bench.html": PAGE.replace("{name}", name)}) as base, \
+                sync_playwright() as p:
+            url = base + "bench.html"
+            browser = launch(p)
             cold, warm = [], []
             for _ in range(a.loads):
                 ctx = browser.new_context()
@@ -104,8 +91,7 @@ def main():
             page.evaluate(MOVES, 20)  # warm-up
             moves = page.evaluate(MOVES, a.moves)
             browser.close()
-        server.shutdown()
-    print(f"bundle: {bundle} ({name}); Chromium: {exe or 'playwright default'}; cross-origin isolated: {threads}")
+    print(f"bundle: {bundle} ({name}); cross-origin isolated: {threads}")
     print(f"cold load -> first pixels:   median {statistics.median(cold):7.1f} ms   (n={len(cold)})")
     print(f"warm reload -> first pixels: median {statistics.median(warm):7.1f} ms   (n={len(warm)})")
     print(f"slider input -> canvas:      median {statistics.median(moves):7.2f} ms   p95 {pct(moves, 95):.2f} ms"

@@ -6,25 +6,17 @@ onnxruntime first), timed in the page over --runs calls; median and p95.
 """
 import argparse
 import json
-import os
 import statistics
-import sys
-import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
+from harness import launch, served
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from exporter.image_export import validation_coords  # noqa: E402
-from exporter.models.text_vae import EOS  # noqa: E402
-from exporter.onnx_export import session  # noqa: E402
-from exporter.serve import make_server  # noqa: E402
-from exporter.site import build  # noqa: E402
-from exporter.text.export import ort_greedy_step  # noqa: E402
+from exporter.image_export import validation_coords
+from exporter.models.text_vae import EOS
+from exporter.onnx_export import session
+from exporter.text.export import ort_greedy_step
 
 TIME = """async ([coords, runs]) => {
   const x = document.querySelector('latent-explorer');
@@ -60,29 +52,20 @@ def main():
     ap.add_argument("--runs", type=int, default=300)
     a = ap.parse_args()
     bundles = [Path(b) for b in a.bundles]
-    with tempfile.TemporaryDirectory() as tmp:
-        site = Path(tmp) / "site"
-        build(site, bundles)
-        server = make_server(site, 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_address[1]}/"
-        exe = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
-                                        "--disable-background-networking", "--disable-component-update"])
-            for b in bundles:
-                name = json.loads((b / "manifest.json").read_text())["name"]
-                coords, length = long_sentence_coords(b)
-                page = browser.new_page()
-                page.goto(f"{base}?model={name}")
-                page.wait_for_function("document.querySelector('latent-explorer')")
-                r = page.evaluate(TIME, [coords, a.runs])
-                t = sorted(r["times"])
-                print(f"{name}: {r['tokens']}-token sentence (python: {length}): median {statistics.median(t):.2f} ms, "
-                      f"p95 {t[int(0.95 * (len(t) - 1))]:.2f} ms, n={len(t)}")
-                page.close()
-            browser.close()
-        server.shutdown()
+    with served(bundles) as base, sync_playwright() as p:
+        browser = launch(p)
+        for b in bundles:
+            name = json.loads((b / "manifest.json").read_text())["name"]
+            coords, length = long_sentence_coords(b)
+            page = browser.new_page()
+            page.goto(f"{base}?model={name}")
+            page.wait_for_function("document.querySelector('latent-explorer')")
+            r = page.evaluate(TIME, [coords, a.runs])
+            t = sorted(r["times"])
+            print(f"{name}: {r['tokens']}-token sentence (python: {length}): median {statistics.median(t):.2f} ms, "
+                  f"p95 {t[int(0.95 * (len(t) - 1))]:.2f} ms, n={len(t)}")
+            page.close()
+        browser.close()
 
 
 if __name__ == "__main__":
