@@ -84,3 +84,34 @@ def test_npz_data_trains_and_exports(cli, tmp_path):
     assert m["dataset"]["name"] == "blobs" and m["dataset"]["label_names"] == ["a", "b", "c"]
     assert m["image"] == {"height": 12, "width": 12, "range": [0.0, 1.0]}
     assert {a["label"] for a in m["anchors"]} == {0, 1, 2}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"   \n\t\n", "no sentences"),
+    (b"abc\x00def\n", "binary"),
+    (b"caf\xe9 au lait\n", "UTF-8"),
+])
+def test_bad_sentence_files(cli, tmp_path, content, message):
+    bad = tmp_path / "sentences.txt"
+    bad.write_bytes(content)
+    code, out, err = cli("train", "--sentences", bad, "--out", tmp_path / "run")
+    assert code == 1 and err.startswith("error: ") and "sentences.txt" in err and message in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sentences.txt"]  # nothing written
+
+
+def test_sentences_train_and_export(cli, tmp_path):
+    lines = [f"the {a} {v} the {b} ." for a in ("cat", "dog", "bird", "man") for v in ("saw", "liked", "found")
+             for b in ("tree", "house", "river", "book")]
+    (tmp_path / "s.txt").write_text("\n".join(lines) + "\n")
+    code, out, err = cli("train", "--sentences", tmp_path / "s.txt", "--epochs", "1", "--hidden", "32",
+                         "--latent-size", "4", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "VAE NLL" in out and "LM NLL" in out
+    assert (tmp_path / "run" / "lm" / "checkpoint.pt").is_file()
+    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "b", "--components", "3")
+    assert code == 0, err
+    m = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert m["kind"] == "text" and m["text"]["variant"] == "unrolled" and list(m["graphs"]) == ["greedy"]
+    assert m["provenance"]["test_metrics"]["lm"]["nll"] > 0
