@@ -13,7 +13,7 @@ import numpy as np
 from harness import launch, served
 from playwright.sync_api import sync_playwright
 
-from exporter.image_export import validation_coords
+from exporter.latents import validation_coords
 from exporter.models.text_vae import EOS
 from exporter.onnx_export import session
 from exporter.text.export import ort_greedy_step

@@ -7,12 +7,12 @@ import logging
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 from torch import nn
 
 from . import bundle
 from .data import load_images
 from .errors import ExportValidationError
+from .latents import PCAInverse, fit_pca, pca_manifest, pick_anchors, validation_coords
 from .onnx_export import GraphSpec, export, validate
 from .provenance import versions
 
@@ -24,50 +24,12 @@ class PCADecoder(nn.Module):
 
     def __init__(self, decoder, components, mean, image_shape):
         super().__init__()
+        self.pca = PCAInverse(components, mean)
         self.decoder = decoder
         self.image_shape = tuple(image_shape)
-        self.register_buffer("components", torch.as_tensor(components, dtype=torch.float32))  # (k, Z)
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))              # (Z,)
 
-    def forward(self, coords):                       # (B, k)
-        z = coords @ self.components + self.mean     # (B, Z)
-        return self.decoder(z).reshape(-1, *self.image_shape)  # (B, H, W)
-
-
-def fit_pca(latents, k):
-    assert 1 <= k <= latents.shape[1], f"k={k} must be between 1 and the latent size {latents.shape[1]}"
-    return PCA(n_components=k, svd_solver="full").fit(latents.astype(np.float64))
-
-
-def validation_coords(std, n=256, seed=0, extreme=5.0):
-    """n coordinate vectors: the origin, ±extreme·σ along each axis and on random corners, then
-    Gaussian draws up to 3σ. Extremes matter: that is where float error and saturation show."""
-    rng = np.random.default_rng(seed)
-    k = len(std)
-    rows = [np.zeros(k)]
-    for i in range(k):
-        for s in (-extreme, extreme):
-            e = np.zeros(k)
-            e[i] = s
-            rows.append(e)
-    rows += list(rng.choice([-extreme, extreme], size=(8, k)))
-    rest = n - len(rows)
-    rows += list(rng.standard_normal((rest, k)) * rng.uniform(0.5, 3.0, (rest, 1)))
-    return (np.array(rows[:n]) * np.asarray(std)).astype(np.float32)
-
-
-def pick_anchors(labels, n, seed=0, n_total=None):
-    """Indices of n real examples, spread across all classes (round-robin over shuffled classes)."""
-    rng = np.random.default_rng(seed)
-    if labels is None:
-        return sorted(rng.choice(n_total, size=min(n, n_total), replace=False).tolist())
-    by_class = [rng.permutation(np.flatnonzero(labels == c)).tolist() for c in np.unique(labels)]
-    picked = []
-    while len(picked) < n and any(by_class):
-        for members in by_class:
-            if members and len(picked) < n:
-                picked.append(members.pop(0))
-    return picked
+    def forward(self, coords):                                        # (B, k)
+        return self.decoder(self.pca(coords)).reshape(-1, *self.image_shape)  # (B, H, W)
 
 
 def export_image_bundle(decoder, latents, out, *, k=5, labels=None, label_names=None, name=None,
@@ -110,11 +72,7 @@ def export_image_bundle(decoder, latents, out, *, k=5, labels=None, label_names=
             "kind": "image",
             "graphs": {"decoder": spec.to_json()},
             "image": {"height": image_shape[0], "width": image_shape[1], "range": [0.0, 1.0]},
-            "latent": {"size": int(latents.shape[1]), "k": k},
-            "pca": {"std": std.tolist(), "explained_variance_ratio": pca.explained_variance_ratio_.tolist()},
-            "axes": [{"name": f"PC{i + 1}", "index": i, "min": -range_sigma * s, "max": range_sigma * s}
-                     for i, s in enumerate(std.tolist())],
-            "slider_range_sigma": range_sigma,
+            **pca_manifest(pca, latents.shape[1], range_sigma),
             "dataset": {"name": dataset, "label_names": list(label_names or []), "n_latents": len(latents)},
             "anchors": [{"index": int(i), "label": None if labels is None else int(labels[i]),
                          "coords": c.tolist()} for i, c in zip(anchor_idx, anchor_coords)],

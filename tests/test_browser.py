@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SHIPPED
-from exporter.image_export import validation_coords
+from exporter.latents import validation_coords
 from exporter.onnx_export import session
 
 pytestmark = pytest.mark.browser

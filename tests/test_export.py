@@ -10,7 +10,8 @@ from torch import nn
 
 from exporter import bundle
 from exporter.errors import AtolError, ExportValidationError, OutputNameError, ShapeError
-from exporter.image_export import PCADecoder, export_image_bundle, fit_pca, validation_coords
+from exporter.image_export import PCADecoder, export_image_bundle
+from exporter.latents import fit_pca, validation_coords
 from exporter.onnx_export import GraphSpec, export, session, validate
 
 
@@ -72,7 +73,7 @@ def nudge_initializer(path, name, delta):
 
 def test_validation_catches_changed_weights(exported):
     path, module, spec, inputs = exported
-    nudge_initializer(path, "mean", 1e-2)  # the PCA mean, inside the graph
+    nudge_initializer(path, "pca.mean", 1e-2)  # the PCA mean, inside the graph
     with pytest.raises(AtolError, match="max abs diff"):
         validate(path, module, spec, inputs)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SHIPPED, free_port, serve_site
-from exporter.image_export import validation_coords
+from exporter.latents import validation_coords
 from exporter.models.text_vae import EOS
 from exporter.onnx_export import session
 from exporter.text.export import ort_greedy_step

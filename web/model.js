@@ -29,9 +29,8 @@ function loadGraphs(manifest, url) {
 
 /** Shared by every kind: the PCA axes, their spread, the real examples. */
 class BaseModel {
-  constructor(manifest, url, graphs) {
+  constructor(manifest, graphs) {
     this.manifest = manifest;
-    this.url = url;
     this.graphs = graphs;
     this.k = manifest.latent.k;
     this.std = manifest.pca.std;
@@ -50,8 +49,8 @@ class BaseModel {
 }
 
 export class ImageModel extends BaseModel {
-  constructor(manifest, url, graphs) {
-    super(manifest, url, graphs);
+  constructor(manifest, graphs) {
+    super(manifest, graphs);
     this.height = manifest.image.height;
     this.width = manifest.image.width;
   }
@@ -75,8 +74,8 @@ export class TextModel extends BaseModel {
     return { vocab: await fetchJSON(new URL(manifest.text.vocab, url).href) };
   }
 
-  constructor(manifest, url, graphs, { vocab }) {
-    super(manifest, url, graphs);
+  constructor(manifest, graphs, { vocab }) {
+    super(manifest, graphs);
     this.itos = vocab.specials.concat(vocab.tokens);
     this.specials = manifest.text.specials; // {pad, unk, bos, eos} -> ids
     this.maxLen = manifest.text.max_len;
@@ -147,5 +146,5 @@ export async function loadModel(src) {
   const Kind = KINDS[manifest.kind];
   if (!Kind) throw new Error(`${url}: bundle kind "${manifest.kind}" is not supported by this element`);
   const [graphs, extra] = await Promise.all([loadGraphs(manifest, url), Kind.prepare?.(manifest, url)]);
-  return new Kind(manifest, url, graphs, extra);
+  return new Kind(manifest, graphs, extra);
 }

@@ -48,7 +48,6 @@ class GRUDecoder(nn.Module):
     def __init__(self, cfg: TextVAEConfig, z_size: int):
         super().__init__()
         self.cfg = cfg
-        self.z_size = z_size
         self.embed = nn.Embedding(cfg.vocab_size, cfg.emb, padding_idx=PAD)
         self.decoder = nn.GRU(cfg.emb + z_size, cfg.hidden, batch_first=True)
         self.drop = nn.Dropout(cfg.dropout)

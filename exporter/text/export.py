@@ -20,7 +20,7 @@ from torch import nn
 
 from .. import bundle, checkpoint
 from ..errors import AtolError, CheckpointError, ExportValidationError
-from ..image_export import fit_pca, pick_anchors, validation_coords
+from ..latents import PCAInverse, fit_pca, pca_manifest, pick_anchors, validation_coords
 from ..models.text_vae import BOS, EOS, PAD, UNK
 from ..onnx_export import GraphSpec, export, session, validate
 from ..provenance import versions
@@ -41,11 +41,10 @@ class PCAInit(nn.Module):
     def __init__(self, model, components, mean):
         super().__init__()
         self.model = model
-        self.register_buffer("components", torch.as_tensor(components, dtype=torch.float32))  # (k, Z)
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))              # (Z,)
+        self.pca = PCAInverse(components, mean)
 
     def forward(self, coords):                       # (B, k)
-        z = coords @ self.components + self.mean     # (B, Z)
+        z = self.pca(coords)                         # (B, Z)
         return z, self.model.init(z)                 # (B, Z), (B, H)
 
 
@@ -189,11 +188,7 @@ def export_text_bundle(model, latents, vocab, out, *, k=5, anchors_text, name=No
             "graphs": {key: spec.to_json() for key, spec in specs.items()},
             "text": {"vocab": "vocab.json", "specials": {"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
                      "max_len": model.cfg.max_len, "variant": variant},
-            "latent": {"size": int(latents.shape[1]), "k": k},
-            "pca": {"std": std.tolist(), "explained_variance_ratio": pca.explained_variance_ratio_.tolist()},
-            "axes": [{"name": f"PC{i + 1}", "index": i, "min": -range_sigma * s, "max": range_sigma * s}
-                     for i, s in enumerate(std.tolist())],
-            "slider_range_sigma": range_sigma,
+            **pca_manifest(pca, latents.shape[1], range_sigma),
             "dataset": {"name": dataset, "label_names": [], "n_latents": len(latents)},
             "anchors": [{"index": int(i), "label": None, "text": anchors_text[i], "coords": c.tolist()}
                         for i, c in zip(anchor_idx, anchor_coords)],
