@@ -12,6 +12,7 @@ demo: env web
 	$(BIN)/latent-explorer demo
 
 test: env web browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 env: $(VENV)/.installed

@@ -1,30 +1,89 @@
 """`latent-explorer` command line. The library raises typed errors; only this file turns them
-into one-line messages and exit codes."""
+into one-line messages and exit codes. Defaults come from the config dataclasses, and every
+numeric flag is checked by argparse before any work starts."""
 import argparse
 import logging
+import math
 import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .errors import CheckpointError, LatentExplorerError
+from .configs import LATENT_SIZE, TextTrainConfig, TextVAEConfig, TrainConfig, VAEConfig
+from .errors import ArgumentError, LatentExplorerError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "models"
+DEMO_MARKER = ".latent-explorer-demo"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (`error: argument --epochs: ...`) instead of usage + error."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def count(text):
+    """argparse type: a positive integer (a count: epochs, sizes, components)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive integer")
+    return value
+
+
+def natural(text):
+    """argparse type: an integer >= 0 (a seed, warm-up epochs)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
+def finite(low, inclusive):
+    """argparse type: a finite float above `low` (or at least `low` when inclusive)."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            raise argparse.ArgumentTypeError(f"{text} must be a finite number {'>=' if inclusive else '>'} {low:g}")
+        return value
+    return parse
+
+
+def given(a, cls, **rename):
+    """The flags the user gave that set fields of `cls` (flag name, or rename[field] -> flag)."""
+    out = {}
+    for f in fields(cls):
+        value = getattr(a, rename.get(f.name, f.name), None)
+        if value is not None:
+            out[f.name] = value
+    return out
+
+
+def refuse(a, flags, why):
+    for flag in flags:
+        if getattr(a, flag.lstrip("-").replace("-", "_"), None) is not None:
+            raise ArgumentError(f"{flag}: {why}")
 
 
 def cmd_train(a):
-    from . import checkpoint
     run = Path(a.out)
-    if (run / checkpoint.FILENAME).exists() and not a.resume:
-        raise CheckpointError(f"{run}: already holds a checkpoint (use --resume, or another --out)")
     if a.sentences or a.dataset == "wordnet":
+        refuse(a, ["--data", "--arch", "--channels", "--beta", "--kl-warmup", "--limit"], "applies to image models only")
         return train_sentences(a, run)
-    from .models.image_vae import VAEConfig
-    from .train import TrainConfig, train
-    cfg = TrainConfig(dataset=a.dataset, data=a.data, batch_size=a.batch_size or 64, lr=a.lr, beta=a.beta,
-                      kl_warmup=a.kl_warmup, seed=a.seed, epochs=a.epochs or TrainConfig.epochs, limit=a.limit)
-    model_cfg = VAEConfig(arch=a.arch, latent_size=a.latent_size or (16 if a.arch == "conv" else 8),
-                          hidden=a.hidden or 256, channels=a.channels)
+    refuse(a, ["--sentences"], "trains a sentence model; it cannot be combined with image options")
+    from .train import train
+    cfg = TrainConfig(**given(a, TrainConfig))
+    arch = a.arch or VAEConfig.arch
+    model_cfg = VAEConfig(**{"latent_size": LATENT_SIZE[arch], **given(a, VAEConfig), "arch": arch})
     state = train(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
     m = state.get("test_metrics") or {}
     print(f"trained {state['dataset']} for {state['epoch'] + 1} epochs in {state['train_seconds']:.0f}s -> {run}")
@@ -35,28 +94,28 @@ def cmd_train(a):
 
 def train_sentences(a, run):
     """The sentence VAE, then the plain GRU language model it is measured against (in RUN/lm)."""
-    from .models.text_vae import TextVAEConfig
-    from .text.train import LM_DIR, TextTrainConfig, train_lm, train_text
-    cfg = TextTrainConfig(sentences=a.sentences, seed=a.seed, lr=a.lr, batch_size=a.batch_size or 64,
-                          epochs=a.epochs or TextTrainConfig.epochs)
-    defaults = TextVAEConfig()
-    model_cfg = TextVAEConfig(latent_size=a.latent_size or defaults.latent_size, hidden=a.hidden or defaults.hidden,
-                              emb=a.hidden or defaults.emb)
+    from . import checkpoint
+    from .text.train import LM_DIR, train_lm, train_text
+    cfg = TextTrainConfig(**given(a, TextTrainConfig))
+    model_cfg = TextVAEConfig(**given(a, TextVAEConfig, emb="hidden"))
     vae = train_text(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
     lm_run = run / LM_DIR
-    lm = train_lm(cfg, TextVAEConfig(**vae["model_config"]), lm_run,
-                  resume=(lm_run / "checkpoint.pt").exists(), epochs=vae["train_config"]["epochs"])
+    lm = train_lm(cfg, checkpoint.config(TextVAEConfig, vae, "model_config", run), lm_run,
+                  resume=(lm_run / checkpoint.FILENAME).exists(), epochs=vae["train_config"]["epochs"])
     print(f"trained {vae['dataset']} for {vae['epoch'] + 1} epochs in {vae['train_seconds']:.0f}s "
           f"(LM baseline {lm['train_seconds']:.0f}s) -> {run}")
     v, b = vae.get("test_metrics") or {}, lm.get("test_metrics") or {}
     if v and b:
         print(f"test per sentence: VAE NLL <= {v['nll']:.2f} nats (KL {v['kl']:.2f}, perplexity {v['perplexity']:.1f}, "
-              f"greedy token accuracy {100 * v['token_accuracy']:.1f}%); LM NLL {b['nll']:.2f} (perplexity {b['perplexity']:.1f})")
+              f"greedy token accuracy {100 * v['token_accuracy']:.1f}%); "
+              f"LM NLL {b['nll']:.2f} (perplexity {b['perplexity']:.1f})")
 
 
 def cmd_export(a):
-    from . import checkpoint
-    name = a.name or Path(a.out).name
+    from . import bundle, checkpoint
+    from .atomic import check_name, slug
+    name = check_name(a.name, "--name") if a.name else slug(Path(a.out).resolve().name)
+    bundle.check_out(a.out)
     if checkpoint.load(a.run).get("kind") == "text-vae":
         from .text.export import export_text_run
         m = export_text_run(a.run, a.out, k=a.components, name=name, variant=a.variant)
@@ -83,15 +142,24 @@ def cmd_serve(a):
 
 
 def cmd_demo(a):
-    """Train on the embedded digits, export, build the site, serve. Reuses a finished run."""
+    """Train on the embedded digits, export, build the site, serve. Reuses a finished run.
+
+    The work folder is ours only if it is new, empty, or marked by an earlier demo."""
+    from .site import ort_dist
+    work = Path(a.work)
+    if work.exists() and not (work / DEMO_MARKER).is_file() and (not work.is_dir() or any(work.iterdir())):
+        raise ArgumentError(f"{work}: exists and is not a latent-explorer demo folder; refusing to write into it "
+                            "(move it away or choose another --work)")
+    ort_dist()  # every dependency is checked before a minute of training
     from .image_export import export_run
-    from .models.image_vae import VAEConfig
     from .serve import serve
     from .site import build
-    from .train import TrainConfig, train
-    work = Path(a.work)
+    from .train import train
+    work.mkdir(parents=True, exist_ok=True)
+    (work / DEMO_MARKER).write_text("Made by `latent-explorer demo`, which may replace what is in this folder.\n")
     run, bundles = work / "runs" / "digits", work / "models"
-    train(TrainConfig(epochs=a.epochs), VAEConfig(), run, resume=(run / "checkpoint.pt").exists(), epochs=a.epochs)
+    epochs = a.epochs or TrainConfig.epochs
+    train(TrainConfig(epochs=epochs), VAEConfig(), run, resume=(run / "checkpoint.pt").exists(), epochs=epochs)
     export_run(run, bundles / "digits", name="digits")
     site = work / "site"
     shipped = [SHIPPED] if any(SHIPPED.glob("*/manifest.json")) else []
@@ -102,35 +170,39 @@ def cmd_demo(a):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="latent-explorer", description=(
+    p = Parser(prog="latent-explorer", description=(
         "Train a VAE, export its decoder plus the PCA inverse to ONNX, and explore it live in the browser."))
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    img, txt, vae, tvae = TrainConfig(), TextTrainConfig(), VAEConfig(), TextVAEConfig()
 
-    t = sub.add_parser("train", help="train an image VAE and save a checkpoint in a run folder")
+    t = sub.add_parser("train", help="train an image or sentence VAE and save a checkpoint in a run folder")
     t.add_argument("--dataset", help="images: digits (default, bundled with scikit-learn) or fashion-mnist; "
                    "sentences: wordnet (the example sentences of Debian's wordnet-base)")
     t.add_argument("--data", help="folder of MNIST-style IDX files, or an .npz file (x, optional y)")
     t.add_argument("--sentences", help="UTF-8 text file, one sentence per line: train a sentence VAE")
-    t.add_argument("--out", required=True, help="run folder for checkpoint.pt")
-    t.add_argument("--epochs", type=int, help="epochs (default: images 150, sentences 10); with --resume, the new total")
-    t.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
-    t.add_argument("--latent-size", type=int, help="dimension of z (default: mlp 8, conv 16, sentences 16)")
-    t.add_argument("--hidden", type=int, help="hidden width (default 256; sentences: also the embedding size)")
-    t.add_argument("--channels", type=int, default=32, help="conv: channels of the first layer")
-    t.add_argument("--batch-size", type=int, help="default 64")
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--beta", type=float, default=1.0, help="KL weight after warm-up (default 1)")
-    t.add_argument("--kl-warmup", type=int, default=10, help="epochs of linear KL warm-up")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--limit", type=int, help="train on only the first N training images (quick checks)")
+    t.add_argument("--out", required=True, help="run folder for checkpoint.pt (new or empty)")
+    t.add_argument("--epochs", type=count,
+                   help=f"epochs (default: images {img.epochs}, sentences {txt.epochs}); with --resume, the new total")
+    t.add_argument("--arch", choices=tuple(LATENT_SIZE), help=f"images: architecture (default {vae.arch})")
+    t.add_argument("--latent-size", type=count, help="dimension of z (default: " + ", ".join(
+        f"{k} {v}" for k, v in LATENT_SIZE.items()) + f", sentences {tvae.latent_size})")
+    t.add_argument("--hidden", type=count, help=f"hidden width (default {vae.hidden}; sentences: "
+                   f"{tvae.hidden}, also the embedding size)")
+    t.add_argument("--channels", type=count, help=f"conv: channels of the first layer (default {vae.channels})")
+    t.add_argument("--batch-size", type=count, help=f"default {img.batch_size}")
+    t.add_argument("--lr", type=finite(0, False), help=f"Adam learning rate (default {img.lr:g})")
+    t.add_argument("--beta", type=finite(0, True), help=f"images: KL weight after warm-up (default {img.beta:g})")
+    t.add_argument("--kl-warmup", type=natural, help=f"images: epochs of linear KL warm-up (default {img.kl_warmup})")
+    t.add_argument("--seed", type=natural, help=f"default {img.seed}")
+    t.add_argument("--limit", type=count, help="images: train on only the first N training images (quick checks)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("export", help="fit PCA on a run's latent means and write a bundle")
     e.add_argument("run", help="run folder written by train")
-    e.add_argument("--out", required=True, help="bundle folder, e.g. models/digits")
-    e.add_argument("--components", type=int, default=5, help="PCA components = sliders (default 5)")
-    e.add_argument("--name", help="bundle name (default: the --out folder's name)")
+    e.add_argument("--out", required=True, help="bundle folder, e.g. models/digits (new, empty, or a bundle)")
+    e.add_argument("--components", type=count, default=5, help="PCA components = sliders (default 5)")
+    e.add_argument("--name", help="bundle name: a-z, 0-9, '.', '_', '-' (default: from the --out folder's name)")
     e.add_argument("--variant", choices=("step", "unrolled"), default="unrolled",
                    help="sentences: the whole greedy loop in one graph (default, faster in the browser) "
                         "or one GRU step per graph call, looped in JS")
@@ -138,7 +210,7 @@ def parser():
 
     s = sub.add_parser("site", help="build a self-contained static site from bundles")
     s.add_argument("bundles", nargs="*", help=f"bundle folders or folders of bundles (default: {SHIPPED})")
-    s.add_argument("--out", required=True, help="site folder to (re)write")
+    s.add_argument("--out", required=True, help="site folder to write (new, empty, or a site built before)")
     s.set_defaults(func=cmd_site)
 
     v = sub.add_parser("serve", help="serve a built site on 127.0.0.1 with COOP/COEP headers")
@@ -149,8 +221,9 @@ def parser():
     v.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("demo", help="train on the bundled digits, export, build the site and serve it")
-    d.add_argument("--work", default="build/demo", help="folder for the run, bundle and site")
-    d.add_argument("--epochs", type=int, default=150)
+    d.add_argument("--work", default="build/demo", help="folder for the run, bundle and site (new, empty, "
+                   "or an earlier demo's)")
+    d.add_argument("--epochs", type=count, help=f"default {img.epochs}")
     d.add_argument("--port", type=int, default=8000)
     d.add_argument("--no-serve", action="store_true", help="build only")
     d.set_defaults(func=cmd_demo)
@@ -165,6 +238,9 @@ def main(argv=None):
         args.func(args)
     except LatentExplorerError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a disk full, a permission denied: name the file, no traceback
+        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -14,6 +14,14 @@ class DataError(LatentExplorerError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class ArgumentError(LatentExplorerError, ValueError):
+    """A value given to a command or to the Python API is out of range or of the wrong shape."""
+
+
+class TrainingError(LatentExplorerError):
+    """Training cannot go on, e.g. the loss stopped being finite."""
+
+
 class CheckpointError(LatentExplorerError):
     """A run folder or checkpoint is missing or not one of ours."""
 

@@ -9,9 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import bundle
+from . import bundle, checkpoint
+from .atomic import check_name, slug
 from .data import load_images
-from .errors import ExportValidationError
+from .errors import ArgumentError, ExportValidationError
 from .latents import PCAInverse, fit_pca, pca_manifest, pick_anchors, validation_coords
 from .onnx_export import GraphSpec, export, validate
 from .provenance import versions
@@ -41,7 +42,9 @@ def export_image_bundle(decoder, latents, out, *, k=5, labels=None, label_names=
     `labels` (N,) and `label_names` label the anchors. Raises ExportValidationError (and leaves
     any bundle already at `out` untouched) if onnxruntime disagrees with torch by more than atol."""
     latents = np.asarray(latents, dtype=np.float32)
-    assert latents.ndim == 2, f"latents must be (N, Z), got shape {latents.shape}"
+    if latents.ndim != 2 or not np.isfinite(latents).all():
+        raise ArgumentError(f"latents must be a finite (N, Z) array, got shape {latents.shape}")
+    name = check_name(name, "name") if name is not None else slug(dataset or "model")
     decoder = decoder.eval()
     pca = fit_pca(latents, k)
     std = np.sqrt(pca.explained_variance_)
@@ -56,7 +59,6 @@ def export_image_bundle(decoder, latents, out, *, k=5, labels=None, label_names=
     coords = validation_coords(std, seed=seed)
     anchor_idx = pick_anchors(None if labels is None else np.asarray(labels), n_anchors, seed, len(latents))
     anchor_coords = pca.transform(latents[anchor_idx].astype(np.float64)).astype(np.float32)
-    name = name or (dataset or "model")
     with bundle.staged(out) as tmp:
         path = tmp / spec.file
         export(module, [torch.from_numpy(coords[:2])], path, spec)
@@ -92,8 +94,9 @@ def encode_means(model, x, batch_size=512):
 def export_run(run_dir, out, k=5, name=None, atol=1e-5):
     """PCA on the training set's latent means of a trained run, then export_image_bundle."""
     from .train import TrainConfig, load_model
+    bundle.check_out(out)
     model, state = load_model(run_dir)
-    cfg = TrainConfig(**state["train_config"])
+    cfg = checkpoint.config(TrainConfig, state, "train_config", run_dir)
     data = load_images(cfg.dataset, cfg.data, seed=cfg.seed)
     last = state["history"][-1] if state["history"] else {}
     provenance = {"config": {"model": state["model_config"], "train": state["train_config"]},

@@ -6,6 +6,8 @@ import torch
 from sklearn.decomposition import PCA
 from torch import nn
 
+from .errors import ArgumentError
+
 
 class PCAInverse(nn.Module):
     """coords (B, k) -> z (B, Z), inside the exported graph so the browser feeds slider values."""
@@ -20,7 +22,8 @@ class PCAInverse(nn.Module):
 
 
 def fit_pca(latents, k):
-    assert 1 <= k <= latents.shape[1], f"k={k} must be between 1 and the latent size {latents.shape[1]}"
+    if not 1 <= k <= latents.shape[1]:
+        raise ArgumentError(f"--components {k}: must be between 1 and the latent size {latents.shape[1]}")
     return PCA(n_components=k, svd_solver="full").fit(latents.astype(np.float64))
 
 

@@ -3,30 +3,19 @@
 an interrupted run resumes where it stopped (model, optimizer, epoch and RNG state).
 """
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 from tqdm import tqdm
 
 from . import checkpoint
+from .configs import TrainConfig, VAEConfig
 from .data import load_images
-from .models.image_vae import ImageVAE, VAEConfig, loss_terms
+from .errors import TrainingError
+from .models.image_vae import ImageVAE, loss_terms
 from .provenance import versions
 
 KIND = "image-vae"
-
-
-@dataclass
-class TrainConfig:
-    dataset: str | None = None  # digits (default) | fashion-mnist | a name for --data
-    data: str | None = None    # folder of MNIST-style IDX files, or an .npz file
-    epochs: int = 150          # passes over the training set
-    batch_size: int = 64       # images per optimizer step
-    lr: float = 1e-3           # Adam learning rate
-    beta: float = 1.0          # KL weight once warm-up is over
-    kl_warmup: int = 10        # epochs over which the KL weight rises linearly from 0 to beta
-    seed: int = 0              # seeds data split, init, shuffling and sampling
-    limit: int | None = None   # train on only the first N training images (smoke tests)
 
 
 def kl_weight(cfg, epoch):
@@ -58,11 +47,14 @@ def train(cfg: TrainConfig, model_cfg: VAEConfig, run_dir, resume=False, epochs=
     """Train (or resume) and return the final checkpoint payload.
 
     On resume the configs saved in the checkpoint win; only `epochs` (the new total) may change."""
+    checkpoint.check_run(run_dir, resume)
     if resume:
         state = checkpoint.load(run_dir, kind=KIND)
-        cfg, model_cfg = TrainConfig(**state["train_config"]), VAEConfig(**state["model_config"])
+        cfg = checkpoint.config(TrainConfig, state, "train_config", run_dir)
+        model_cfg = checkpoint.config(VAEConfig, state, "model_config", run_dir)
         cfg.epochs = epochs or cfg.epochs
     data = load_images(cfg.dataset, cfg.data, seed=cfg.seed)
+    checkpoint.make_run(run_dir)
     model_cfg.height, model_cfg.width = data.shape
     torch.manual_seed(cfg.seed)
     model = ImageVAE(model_cfg)
@@ -70,8 +62,8 @@ def train(cfg: TrainConfig, model_cfg: VAEConfig, run_dir, resume=False, epochs=
     shuffle = torch.Generator().manual_seed(cfg.seed)
     start, history, elapsed = 0, [], 0.0
     if resume:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        checkpoint.restore(model, state, "model", run_dir)
+        checkpoint.restore(opt, state, "optimizer", run_dir)
         shuffle.set_state(state["shuffle_rng"])
         torch.set_rng_state(state["torch_rng"])
         start, history, elapsed = state["epoch"] + 1, state["history"], state["train_seconds"]
@@ -89,6 +81,9 @@ def train(cfg: TrainConfig, model_cfg: VAEConfig, run_dir, resume=False, epochs=
             logits, mu, logvar = model(xb)
             rec, kl = loss_terms(logits, xb, mu, logvar)
             loss = (rec + w * kl).mean()
+            if not torch.isfinite(loss):
+                raise TrainingError(f"{run_dir}: the loss became {loss.item()} in epoch {epoch + 1}; "
+                                    "try a lower --lr or --beta (the last good checkpoint is kept)")
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -113,6 +108,6 @@ def train(cfg: TrainConfig, model_cfg: VAEConfig, run_dir, resume=False, epochs=
 def load_model(run_dir):
     """Rebuild the trained model from a run folder, using the config saved inside it."""
     state = checkpoint.load(run_dir, kind=KIND)
-    model = ImageVAE(VAEConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
+    model = ImageVAE(checkpoint.config(VAEConfig, state, "model_config", run_dir))
+    checkpoint.restore(model, state, "model", run_dir)
     return model.eval(), state

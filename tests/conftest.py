@@ -127,4 +127,5 @@ def console_errors(page):
 
 
 def pytest_report_header(config):
-    return f"browser: {os.environ.get('LATENT_EXPLORER_CHROMIUM') or (DEBIAN_CHROMIUM if shutil.which(DEBIAN_CHROMIUM) else 'playwright default')}"
+    exe = os.environ.get("LATENT_EXPLORER_CHROMIUM") or (DEBIAN_CHROMIUM if shutil.which(DEBIAN_CHROMIUM) else None)
+    return f"browser: {exe or 'playwright default'}"

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, SHIPPED
+
 from exporter.latents import validation_coords
 from exporter.onnx_export import session
 
@@ -140,7 +140,8 @@ def test_works_without_cross_origin_isolation(page, site, console_errors):
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/?model=test-digits")
         page.wait_for_function("document.querySelector('latent-explorer')?.model")
         assert page.evaluate("crossOriginIsolated") is False
-        [row] = page.evaluate("document.querySelector('latent-explorer').decode([[0, 0, 0, 0, 0]]).then((r) => r.map((x) => Array.from(x)))")
+        [row] = page.evaluate("document.querySelector('latent-explorer').decode([[0, 0, 0, 0, 0]])"
+                              ".then((r) => r.map((x) => Array.from(x)))")
         np.testing.assert_allclose(row, python_decode(site / "models" / "test-digits", [[0] * 5])[0].ravel(), atol=1e-5)
         assert console_errors == []
     finally:

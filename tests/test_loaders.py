@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporter.data.idx import (FASHION_MNIST_DIR, FASHION_MNIST_LABELS, load_idx_folder,
-                               read_idx)
+from exporter.data.idx import FASHION_MNIST_DIR, FASHION_MNIST_LABELS, load_idx_folder, read_idx
 from exporter.data.npz import load_npz
 from exporter.errors import DataError
 

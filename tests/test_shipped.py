@@ -1,7 +1,7 @@
 """The bundles committed in models/: readable, loadable, small, and honest about how they were made."""
 import pytest
-
 from conftest import ROOT, SHIPPED
+
 from exporter.bundle import read_manifest
 from exporter.onnx_export import session
 

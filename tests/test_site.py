@@ -3,6 +3,7 @@ import json
 import urllib.request
 
 from conftest import SHIPPED
+
 from exporter.serve import make_server
 from exporter.site import ORT_FILES
 

@@ -3,10 +3,9 @@ Python onnxruntime gives on the same files, for both graph layouts, and model ou
 import json
 import shutil
 
-import numpy as np
 import pytest
-
 from conftest import ROOT, SHIPPED, free_port, serve_site
+
 from exporter.latents import validation_coords
 from exporter.models.text_vae import EOS
 from exporter.onnx_export import session

@@ -4,21 +4,13 @@ Only `decode` (wrapped with the PCA inverse, see export/) goes to the browser. I
 (B, H, W) in [0, 1]; the decoder returns Bernoulli logits so the loss can use the stable
 `binary_cross_entropy_with_logits`, and `decode` applies the sigmoid.
 """
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-@dataclass
-class VAEConfig:
-    arch: str = "mlp"        # "mlp" or "conv" (conv needs H and W divisible by 4)
-    height: int = 8          # image height in pixels
-    width: int = 8           # image width in pixels
-    latent_size: int = 8     # dimension of z
-    hidden: int = 256        # width of the hidden layer(s)
-    channels: int = 32       # conv only: channels of the first conv layer (the second has 2x)
+from ..configs import LATENT_SIZE, VAEConfig  # noqa: F401 (re-exported)
+from ..errors import ArgumentError
 
 
 class MLPCoder(nn.Module):
@@ -36,7 +28,8 @@ class MLPCoder(nn.Module):
 class ConvCoder(nn.Module):
     def __init__(self, cfg):
         super().__init__()
-        assert cfg.height % 4 == 0 and cfg.width % 4 == 0, f"conv needs H, W divisible by 4, got {cfg.height}x{cfg.width}"
+        if cfg.height % 4 or cfg.width % 4:
+            raise ArgumentError(f"--arch conv needs image height and width divisible by 4, got {cfg.height}x{cfg.width}")
         c, h4, w4 = cfg.channels, cfg.height // 4, cfg.width // 4
         self.encoder = nn.Sequential(
             nn.Unflatten(1, (1, cfg.height)),                        # (B, 1, H, W)

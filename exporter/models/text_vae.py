@@ -10,25 +10,15 @@ parameters (see `gru_cell`), so there is one set of weights and the two paths ca
 Token layout for a sentence w1..wn: the encoder reads w1..wn </s>; the decoder reads
 <s> w1..wn and predicts w1..wn </s>. Rows are right-padded with <pad> (id 0).
 """
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..configs import TextVAEConfig  # noqa: F401 (re-exported)
+from ..errors import ArgumentError
+
 PAD, UNK, BOS, EOS = 0, 1, 2, 3  # fixed ids of exporter.text.tokenizer.Vocab's specials
-
-
-@dataclass
-class TextVAEConfig:
-    vocab_size: int = 10000    # tokens incl. the 4 specials (set from the corpus vocabulary)
-    emb: int = 256             # word embedding size, shared by encoder and decoder
-    hidden: int = 256          # GRU hidden size of encoder and decoder
-    latent_size: int = 16      # dimension of z (GRULM ignores it)
-    word_dropout: float = 0.1  # training only: share of decoder input words replaced by <unk> (GRULM ignores it)
-    dropout: float = 0.3       # training only: dropout on embeddings and on decoder outputs
-    tie_weights: bool = True   # output layer reuses the embedding matrix (needs emb == hidden): half the bundle
-    max_len: int = 21          # greedy decoding steps incl. </s> (= longest training sentence + 1)
 
 
 def gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
@@ -56,7 +46,8 @@ class GRUDecoder(nn.Module):
             self.embed.weight.uniform_(-0.1, 0.1)
             self.embed.weight[PAD] = 0
         if cfg.tie_weights:
-            assert cfg.emb == cfg.hidden, f"tie_weights needs emb == hidden, got {cfg.emb} and {cfg.hidden}"
+            if cfg.emb != cfg.hidden:
+                raise ArgumentError(f"tie_weights needs emb == hidden, got {cfg.emb} and {cfg.hidden}")
             self.out.weight = self.embed.weight
 
     def _inputs(self, x, z):                   # x: (B, T, E) or (B, E), z: (B, Z) or None

@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from .. import bundle, checkpoint
-from ..errors import AtolError, CheckpointError, ExportValidationError
+from ..atomic import check_name, slug
+from ..errors import ArgumentError, AtolError, CheckpointError, ExportValidationError
 from ..latents import PCAInverse, fit_pca, pca_manifest, pick_anchors, validation_coords
 from ..models.text_vae import BOS, EOS, PAD, UNK
 from ..onnx_export import GraphSpec, export, session, validate
@@ -80,7 +81,8 @@ def graph_specs(variant, k, cfg, atol):
                                                 "z": {"dtype": f32, "shape": ["batch", cfg.latent_size]}},
                                   {"logits": {"dtype": f32, "shape": ["batch", cfg.vocab_size]},
                                    "hidden_out": {"dtype": f32, "shape": ["batch", cfg.hidden]}}, atol)}
-    assert variant == "unrolled", f"variant must be one of {VARIANTS}, got {variant!r}"
+    if variant != "unrolled":
+        raise ArgumentError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     return {"greedy": GraphSpec("greedy.onnx", {"coords": {"dtype": f32, "shape": ["batch", k]}},
                                 {"tokens": {"dtype": "int64", "shape": ["batch", cfg.max_len]},
                                  "logits": {"dtype": f32, "shape": ["batch", cfg.max_len, cfg.vocab_size]}}, atol)}
@@ -144,10 +146,13 @@ def export_text_bundle(model, latents, vocab, out, *, k=5, anchors_text, name=No
     anchors (e.g. holding <unk>). Raises ExportValidationError (TokenMismatchError when greedy
     tokens differ) and leaves any bundle already at `out` untouched."""
     latents = np.asarray(latents, dtype=np.float32)
-    assert latents.ndim == 2 and latents.shape[1] == model.cfg.latent_size, \
-        f"latents must be (N, {model.cfg.latent_size}), got {latents.shape}"
-    assert len(anchors_text) == len(latents), f"anchors_text has {len(anchors_text)} rows, latents {len(latents)}"
-    assert len(vocab) == model.cfg.vocab_size, f"vocab has {len(vocab)} tokens, the model {model.cfg.vocab_size}"
+    if latents.ndim != 2 or latents.shape[1] != model.cfg.latent_size or not np.isfinite(latents).all():
+        raise ArgumentError(f"latents must be a finite (N, {model.cfg.latent_size}) array, got shape {latents.shape}")
+    if len(anchors_text) != len(latents):
+        raise ArgumentError(f"anchors_text has {len(anchors_text)} rows, latents {len(latents)}")
+    if len(vocab) != model.cfg.vocab_size:
+        raise ArgumentError(f"vocab has {len(vocab)} tokens, the model {model.cfg.vocab_size}")
+    name = check_name(name, "name") if name is not None else slug(dataset or "text-model")
     model = model.eval()
     pca = fit_pca(latents, k)
     std = np.sqrt(pca.explained_variance_)
@@ -182,8 +187,8 @@ def export_text_bundle(model, latents, vocab, out, *, k=5, anchors_text, name=No
             check_tokens(path, expected, session(path).run(["tokens"], {"coords": coords})[0], vocab)
         (tmp / "vocab.json").write_text(json.dumps(vocab.to_json(), ensure_ascii=False) + "\n", encoding="utf-8")
         manifest = bundle.write_manifest(tmp, {
-            "name": name or dataset or "text-model",
-            "title": title or name or dataset,
+            "name": name,
+            "title": title or name,
             "kind": "text",
             "graphs": {key: spec.to_json() for key, spec in specs.items()},
             "text": {"vocab": "vocab.json", "specials": {"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
@@ -209,8 +214,9 @@ def encode_means(model, data, batch_size=512):
 def export_text_run(run_dir, out, k=5, name=None, variant="unrolled", atol=1e-4):
     """PCA on the training sentences' latent means of a trained run, then export_text_bundle.
     Test metrics of the LM baseline are taken from `<run_dir>/lm` when it has been trained."""
+    bundle.check_out(out)
     model, state = load_text_model(run_dir)
-    cfg = TextTrainConfig(**state["train_config"])
+    cfg = checkpoint.config(TextTrainConfig, state, "train_config", run_dir)
     vocab = Vocab.from_json(state["vocab"])
     dataset, _, data, digest = load_corpus(cfg, vocab)
     if digest != state["corpus_digest"]:

@@ -13,15 +13,16 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from .. import checkpoint
-from ..errors import CheckpointError
-from ..models.text_vae import EOS, BOS, PAD, GRULM, TextVAE, TextVAEConfig, kl_per_dim, reconstruction
+from ..configs import TextTrainConfig, TextVAEConfig
+from ..errors import ArgumentError, CheckpointError, TrainingError
+from ..models.text_vae import BOS, EOS, GRULM, PAD, TextVAE, kl_per_dim, reconstruction
 from ..provenance import versions
 from .corpus import prepare, read_sentence_file, read_wordnet
 from .tokenizer import Vocab, tokenize
@@ -30,27 +31,13 @@ KIND_VAE, KIND_LM = "text-vae", "text-lm"
 LM_DIR = "lm"  # the baseline's run folder, inside the VAE's
 
 
-@dataclass
-class TextTrainConfig:
-    sentences: str | None = None    # UTF-8 file, one sentence per line; None = WordNet example sentences
-    max_tokens: int = 20            # longer sentences are dropped
-    vocab_size: int = 10000         # vocabulary incl. the 4 specials, most frequent training tokens
-    epochs: int = 10                # passes over the training set
-    batch_size: int = 64            # sentences per optimizer step
-    lr: float = 1e-3                # Adam learning rate
-    grad_clip: float = 5.0          # max gradient norm
-    kl_anneal: str = "logistic"     # KL weight 0 -> 1: "logistic" (Bowman et al.) or "linear"
-    kl_anneal_steps: int = 2000     # optimizer steps to reach weight ~1 (logistic: 0.5 at half way)
-    free_bits: float = 0.2          # nats per latent dimension (batch mean) that the KL term does not penalize; 0 = off
-    seed: int = 0                   # seeds split, init, shuffling, dropout and sampling
-
-
 def kl_weight(cfg, step):
     if cfg.kl_anneal_steps <= 0:
         return 1.0
     if cfg.kl_anneal == "linear":
         return min(1.0, step / cfg.kl_anneal_steps)
-    assert cfg.kl_anneal == "logistic", f"kl_anneal must be 'logistic' or 'linear', got {cfg.kl_anneal!r}"
+    if cfg.kl_anneal != "logistic":
+        raise ArgumentError(f"kl_anneal must be 'logistic' or 'linear', got {cfg.kl_anneal!r}")
     return 1.0 / (1.0 + math.exp(-10.0 * (step / cfg.kl_anneal_steps - 0.5)))
 
 
@@ -152,13 +139,16 @@ def evaluate(model, data: "Corpus", seed=0, accuracy=True, batch_size=256):
 def _fit(kind, cfg, model_cfg, run_dir, resume, epochs, progress):
     """The loop behind train_text and train_lm."""
     state = None
+    checkpoint.check_run(run_dir, resume)
     if resume:
         state = checkpoint.load(run_dir, kind=kind)
-        cfg, model_cfg = TextTrainConfig(**state["train_config"]), TextVAEConfig(**state["model_config"])
+        cfg = checkpoint.config(TextTrainConfig, state, "train_config", run_dir)
+        model_cfg = checkpoint.config(TextVAEConfig, state, "model_config", run_dir)
         cfg.epochs = epochs or cfg.epochs
     name, vocab, data, digest = load_corpus(cfg, Vocab.from_json(state["vocab"]) if state else None)
     if state and state["corpus_digest"] != digest:
         raise CheckpointError(f"{run_dir}: the corpus changed since this run started; train a new run")
+    checkpoint.make_run(run_dir)
     model_cfg.vocab_size, model_cfg.max_len = len(vocab), cfg.max_tokens + 1
     torch.manual_seed(cfg.seed)
     model = (TextVAE if kind == KIND_VAE else GRULM)(model_cfg)
@@ -166,8 +156,8 @@ def _fit(kind, cfg, model_cfg, run_dir, resume, epochs, progress):
     shuffle = torch.Generator().manual_seed(cfg.seed)
     start, step, history, elapsed = 0, 0, [], 0.0
     if state:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        checkpoint.restore(model, state, "model", run_dir)
+        checkpoint.restore(opt, state, "optimizer", run_dir)
         shuffle.set_state(state["shuffle_rng"])
         torch.set_rng_state(state["torch_rng"])
         start, step, history, elapsed = state["epoch"] + 1, state["step"], state["history"], state["train_seconds"]
@@ -181,6 +171,9 @@ def _fit(kind, cfg, model_cfg, run_dir, resume, epochs, progress):
         for idx in data.train.batches(cfg.batch_size, shuffle):
             w = kl_weight(cfg, step)
             loss, rec, kl = batch_loss(model, data.train.batch(idx), w, cfg.free_bits)
+            if not torch.isfinite(loss):
+                raise TrainingError(f"{run_dir}: the loss became {loss.item()} in epoch {epoch + 1}; "
+                                    "try a lower --lr (the last good checkpoint is kept)")
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -223,6 +216,6 @@ def train_lm(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=Fal
 def load_text_model(run_dir, kind=KIND_VAE):
     """Rebuild a trained TextVAE (or GRULM) from its run folder: (model in eval mode, payload)."""
     state = checkpoint.load(run_dir, kind=kind)
-    model = (TextVAE if kind == KIND_VAE else GRULM)(TextVAEConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
+    model = (TextVAE if kind == KIND_VAE else GRULM)(checkpoint.config(TextVAEConfig, state, "model_config", run_dir))
+    checkpoint.restore(model, state, "model", run_dir)
     return model.eval(), state
