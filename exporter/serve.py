@@ -11,12 +11,15 @@ user may point it at any folder and any web page they visit can make their brows
 - idle connections are closed after IDLE_TIMEOUT instead of holding a thread forever;
 - every response says X-Content-Type-Options: nosniff.
 """
+import errno
 import functools
 import http.server
 import mimetypes
 import os
 import urllib.parse
 from http import HTTPStatus
+
+from .errors import LatentExplorerError
 
 HOST = "127.0.0.1"
 IDLE_TIMEOUT = 15  # seconds a connection may stay silent, mid-request or between requests
@@ -84,10 +87,20 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def make_server(directory, port=8000, isolate=True, timeout=IDLE_TIMEOUT):
+    """A server on 127.0.0.1:port (0: any free port), not yet serving. Raises LatentExplorerError
+    for a bad or busy port."""
+    if not 0 <= port <= 65535:  # bind() would raise OverflowError with a traceback
+        raise LatentExplorerError(f"port {port}: must be between 0 and 65535")
     cls = type("Handler", (Handler,), {"isolate": isolate, "timeout": timeout})
     # The containment check compares resolved paths, so the root must be resolved too.
     handler = functools.partial(cls, directory=os.path.realpath(directory))
-    return http.server.ThreadingHTTPServer((HOST, port), handler)
+    try:
+        return http.server.ThreadingHTTPServer((HOST, port), handler)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise LatentExplorerError(f"port {port} is in use (try --port {port + 1 if port < 65535 else 8000}, "
+                                      "or --port 0 for any free port)") from None
+        raise LatentExplorerError(f"cannot listen on {HOST}:{port}: {e.strerror}") from None
 
 
 def serve(directory, port=8000, isolate=True, announce=print):

@@ -3,6 +3,8 @@ Requests go over raw sockets because urllib and http.client would normalise the 
 import email.utils
 import http.client
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -122,3 +124,24 @@ def test_idle_connection_is_closed(site, sent):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def busy_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
+
+
+@pytest.mark.parametrize("port,message", [
+    ("99999", "port 99999: must be between 0 and 65535"), ("-1", "port -1: must be between 0 and 65535"),
+    ("busy", "is in use (try --port"),
+])
+def test_bad_port_is_one_line(site, busy_port, port, message):
+    port = str(busy_port) if port == "busy" else port
+    r = subprocess.run([sys.executable, "-m", "exporter", "serve", str(site), "--port", port],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("error: ") and message in r.stderr
