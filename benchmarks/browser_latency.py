@@ -52,9 +52,9 @@ def default_bundle(tmp):
     shipped = ROOT / "models" / "digits"
     if (shipped / "manifest.json").is_file():
         return shipped
-    from exporter.image_export import export_run
-    from exporter.models.image_vae import VAEConfig
-    from exporter.train import TrainConfig, train
+    from exporter.configs import VAEConfig
+    from exporter.export.image import export_run
+    from exporter.train.image import TrainConfig, train
     run = Path(tmp) / "run"
     train(TrainConfig(epochs=30), VAEConfig(), run)
     export_run(run, Path(tmp) / "bundles" / "digits", name="digits")

@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from exporter.serve import make_server  # noqa: E402
-from exporter.site import build  # noqa: E402
+from exporter.site.build import build  # noqa: E402
+from exporter.site.serve import make_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 

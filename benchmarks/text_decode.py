@@ -13,10 +13,10 @@ import numpy as np
 from harness import launch, served
 from playwright.sync_api import sync_playwright
 
-from exporter.latents import validation_coords
+from exporter.export.graphs import session
+from exporter.export.text import ort_greedy_step
 from exporter.models.text_vae import EOS
-from exporter.onnx_export import session
-from exporter.text.export import ort_greedy_step
+from exporter.space.points import validation_coords
 
 TIME = """async ([coords, runs]) => {
   const x = document.querySelector('latent-explorer');

@@ -80,7 +80,7 @@ def cmd_train(a):
         refuse(a, ["--data", "--arch", "--channels", "--beta", "--kl-warmup", "--limit"], "applies to image models only")
         return train_sentences(a, run)
     refuse(a, ["--sentences"], "trains a sentence model; it cannot be combined with image options")
-    from .train import train
+    from .train.image import train
     cfg = TrainConfig(**given(a, TrainConfig))
     arch = a.arch or VAEConfig.arch
     model_cfg = VAEConfig(**{"latent_size": LATENT_SIZE[arch], **given(a, VAEConfig), "arch": arch})
@@ -94,8 +94,8 @@ def cmd_train(a):
 
 def train_sentences(a, run):
     """The sentence VAE, then the plain GRU language model it is measured against (in RUN/lm)."""
-    from . import checkpoint
-    from .text.train import LM_DIR, train_lm, train_text
+    from .train import checkpoint
+    from .train.text import LM_DIR, train_lm, train_text
     cfg = TextTrainConfig(**given(a, TextTrainConfig))
     model_cfg = TextVAEConfig(**given(a, TextVAEConfig, emb="hidden"))
     vae = train_text(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
@@ -112,30 +112,32 @@ def train_sentences(a, run):
 
 
 def cmd_export(a):
-    from . import bundle, checkpoint
+    from . import bundle
     from .atomic import check_name, slug
+    from .train import checkpoint
     name = check_name(a.name, "--name") if a.name else slug(Path(a.out).resolve().name)
     bundle.check_out(a.out)
     if checkpoint.load(a.run).get("kind") == "text-vae":
-        from .text.export import export_text_run
-        m = export_text_run(a.run, a.out, k=a.components, name=name, variant=a.variant)
+        from .export.text import export_text_run
+        m = export_text_run(a.run, a.out, sliders=a.sliders, name=name, variant=a.variant)
     else:
-        from .image_export import export_run
-        m = export_run(a.run, a.out, k=a.components, name=name)
-    diff = max(d for g in m["graphs"].values() for d in g["validation"]["max_abs_diff"].values())
-    print(f"exported {a.out} ({m['kind']}): k={m['latent']['k']}, "
-          f"explained variance {100 * sum(m['pca']['explained_variance_ratio']):.1f}%, "
+        from .export.image import export_run
+        m = export_run(a.run, a.out, sliders=a.sliders, name=name)
+    diff = max(d for g in m.graphs.values() for d in g.validation["max_abs_diff"].values())
+    shown = sum(m.pca.explained_variance_ratio[a.component] for a in m.axes if a.component is not None)
+    print(f"exported {a.out} ({m.kind}): Z={m.latent.size}, {len(m.axes)} sliders "
+          f"({100 * shown:.1f}% of the variance), graphs {', '.join(m.graphs)}, "
           f"torch vs onnxruntime max abs diff {diff:.2g}")
 
 
 def cmd_site(a):
-    from .site import build
+    from .site.build import build
     names = build(a.out, a.bundles or [SHIPPED])
     print(f"built {a.out} with {len(names)} model(s): {', '.join(names)}")
 
 
 def cmd_serve(a):
-    from .serve import serve
+    from .site.serve import serve
     if not (Path(a.dir) / "index.html").is_file():
         raise LatentExplorerError(f"{a.dir}: not a built site (no index.html; run: latent-explorer site --out {a.dir})")
     serve(a.dir, a.port, isolate=not a.no_isolation)
@@ -145,16 +147,16 @@ def cmd_demo(a):
     """Train on the embedded digits, export, build the site, serve. Reuses a finished run.
 
     The work folder is ours only if it is new, empty, or marked by an earlier demo."""
-    from .site import ort_dist
+    from .site.build import ort_dist
     work = Path(a.work)
     if work.exists() and not (work / DEMO_MARKER).is_file() and (not work.is_dir() or any(work.iterdir())):
         raise ArgumentError(f"{work}: exists and is not a latent-explorer demo folder; refusing to write into it "
                             "(move it away or choose another --work)")
     ort_dist()  # every dependency is checked before a minute of training
-    from .image_export import export_run
-    from .serve import serve
-    from .site import build
-    from .train import train
+    from .export.image import export_run
+    from .site.build import build
+    from .site.serve import serve
+    from .train.image import train
     work.mkdir(parents=True, exist_ok=True)
     (work / DEMO_MARKER).write_text("Made by `latent-explorer demo`, which may replace what is in this folder.\n")
     run, bundles = work / "runs" / "digits", work / "models"
@@ -201,7 +203,8 @@ def parser():
     e = sub.add_parser("export", help="fit PCA on a run's latent means and write a bundle")
     e.add_argument("run", help="run folder written by train")
     e.add_argument("--out", required=True, help="bundle folder, e.g. models/digits (new, empty, or a bundle)")
-    e.add_argument("--components", type=count, default=5, help="PCA components = sliders (default 5)")
+    e.add_argument("--sliders", type=count, default=5, help="sliders for the leading PCA components (default 5; "
+                   "components explaining under 0.5%% of the variance are left out)")
     e.add_argument("--name", help="bundle name: a-z, 0-9, '.', '_', '-' (default: from the --out folder's name)")
     e.add_argument("--variant", choices=("step", "unrolled"), default="unrolled",
                    help="sentences: the whole greedy loop in one graph (default, faster in the browser) "

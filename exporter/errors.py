@@ -49,3 +49,7 @@ class ShapeError(ExportValidationError):
 
 class AtolError(ExportValidationError):
     """Output values differ by more than the declared atol."""
+
+
+class TokenMismatchError(ExportValidationError):
+    """onnxruntime's greedy decoding yields other tokens than torch's for some coordinates."""

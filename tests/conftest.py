@@ -39,8 +39,8 @@ def bundles_dir(tmp_path_factory):
 
 def short_run(tmp_path_factory, name, **model):
     """A short digits training run (enough for parity: the numbers need not be good)."""
-    from exporter.models.image_vae import VAEConfig
-    from exporter.train import TrainConfig, train
+    from exporter.configs import VAEConfig
+    from exporter.train.image import TrainConfig, train
     run = tmp_path_factory.mktemp("runs") / name
     train(TrainConfig(epochs=3), VAEConfig(**model), run, progress=False)
     return run
@@ -53,24 +53,24 @@ def digits_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def digits_bundle(digits_run, bundles_dir):
-    from exporter.image_export import export_run
-    export_run(digits_run, bundles_dir / "test-digits", k=5, name="test-digits")
+    from exporter.export.image import export_run
+    export_run(digits_run, bundles_dir / "test-digits", sliders=5, name="test-digits")
     return bundles_dir / "test-digits"
 
 
 @pytest.fixture(scope="session")
 def conv_bundle(tmp_path_factory, bundles_dir):
     """The conv architecture through the same gate (8x8 digits keep it fast)."""
-    from exporter.image_export import export_run
+    from exporter.export.image import export_run
     run = short_run(tmp_path_factory, "conv", arch="conv", hidden=64, channels=8)
-    export_run(run, bundles_dir / "test-conv", k=4, name="test-conv")
+    export_run(run, bundles_dir / "test-conv", sliders=4, name="test-conv")
     return bundles_dir / "test-conv"
 
 
 @pytest.fixture(scope="session")
 def site(digits_bundle, conv_bundle, tmp_path_factory):
     """Test bundles first, then every shipped bundle in models/, as the demo does."""
-    from exporter.site import build
+    from exporter.site.build import build
     out = tmp_path_factory.mktemp("site") / "site"
     build(out, [digits_bundle.parent, ROOT / "models"] if SHIPPED else [digits_bundle.parent])
     return out

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, SHIPPED
 
-from exporter.latents import validation_coords
-from exporter.onnx_export import session
+from exporter.export.graphs import session
+from exporter.space.points import validation_coords
 
 pytestmark = pytest.mark.browser
 
@@ -133,7 +133,7 @@ def test_works_without_cross_origin_isolation(page, site, console_errors):
     """A blog host sends no COOP/COEP: the element must still decode, single-threaded."""
     import threading
 
-    from exporter.serve import make_server
+    from exporter.site.serve import make_server
     server = make_server(site, 0, isolate=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

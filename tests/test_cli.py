@@ -78,11 +78,12 @@ def test_npz_data_trains_and_exports(cli, tmp_path):
                          "--hidden", "32", "--latent-size", "4", "--out", tmp_path / "run")
     assert code == 0, err
     assert "test per image: -ELBO" in out and "active units" in out
-    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "bundle", "--components", "3")
+    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "bundle", "--sliders", "3")
     assert code == 0, err
     m = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
     assert m["dataset"]["name"] == "blobs" and m["dataset"]["label_names"] == ["a", "b", "c"]
-    assert m["image"] == {"height": 12, "width": 12, "range": [0.0, 1.0]}
+    assert {k: m["image"][k] for k in ("height", "width", "channels", "range")} == {
+        "height": 12, "width": 12, "channels": 1, "range": [0.0, 1.0]}
     assert {a["label"] for a in m["anchors"]} == {0, 1, 2}
 
 
@@ -110,8 +111,8 @@ def test_sentences_train_and_export(cli, tmp_path):
     assert code == 0, err
     assert "VAE NLL" in out and "LM NLL" in out
     assert (tmp_path / "run" / "lm" / "checkpoint.pt").is_file()
-    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "b", "--components", "3")
+    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "b", "--sliders", "3")
     assert code == 0, err
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert m["kind"] == "text" and m["text"]["variant"] == "unrolled" and list(m["graphs"]) == ["greedy"]
+    assert m["kind"] == "text" and m["text"]["variant"] == "unrolled" and list(m["graphs"]) == ["greedy", "encoder"]
     assert m["provenance"]["test_metrics"]["lm"]["nll"] > 0

@@ -1,4 +1,5 @@
-"""The export gate: PCA inverse inside the graph, validation catching broken graphs, atomic bundles."""
+"""The export gate: the full PCA inside the graphs, validation catching broken graphs, atomic
+bundles, and points that are the model's own: anchors decode to decoder(mu), encoders invert."""
 import json
 
 import numpy as np
@@ -9,10 +10,13 @@ from onnx import numpy_helper
 from torch import nn
 
 from exporter import bundle
+from exporter.bundle.schema import GraphSpec
 from exporter.errors import AtolError, ExportValidationError, OutputNameError, ShapeError
-from exporter.image_export import PCADecoder, export_image_bundle
-from exporter.latents import fit_pca, validation_coords
-from exporter.onnx_export import GraphSpec, export, session, validate
+from exporter.export.graphs import export, session
+from exporter.export.image import PCADecoder, export_image_bundle
+from exporter.export.validate import validate
+from exporter.space.pca import fit_pca
+from exporter.space.points import validation_coords
 
 
 def latents(n=300, z=8, seed=0):
@@ -26,26 +30,29 @@ def small_decoder(z=8, shape=(4, 6)):
                          nn.Unflatten(1, shape), nn.Sigmoid())
 
 
-def test_pca_inverse_in_graph_equals_sklearn(tmp_path):
+def test_pca_inverse_in_graph_equals_sklearn_and_is_exact(tmp_path):
     lat = latents()
-    pca = fit_pca(lat, 3)
+    pca = fit_pca(lat)
+    assert pca.components_.shape == (8, 8), "all Z components: a rotation"
     module = PCADecoder(nn.Unflatten(1, (2, 4)), pca.components_, pca.mean_, (2, 4))  # identity decoder
-    spec = GraphSpec("g.onnx", {"coords": {"dtype": "float32", "shape": ["batch", 3]}},
+    spec = GraphSpec("g.onnx", {"coords": {"dtype": "float32", "shape": ["batch", 8]}},
                      {"z": {"dtype": "float32", "shape": ["batch", 2, 4]}})
     coords = validation_coords(np.sqrt(pca.explained_variance_), n=64)
     export(module, [torch.from_numpy(coords[:2])], tmp_path / "g.onnx", spec)
     (z,) = session(tmp_path / "g.onnx").run(None, {"coords": coords})
     expected = pca.inverse_transform(coords.astype(np.float64)).reshape(-1, 2, 4)
     np.testing.assert_allclose(z, expected, atol=1e-5)
+    (back,) = session(tmp_path / "g.onnx").run(None, {"coords": pca.transform(lat[:50]).astype(np.float32)})
+    np.testing.assert_allclose(back.reshape(50, 8), lat[:50], atol=1e-4), "a latent point comes back whole"
 
 
 @pytest.fixture
 def exported(tmp_path):
     """A small graph exported and validated once, for the breakage tests to damage."""
     lat = latents()
-    pca = fit_pca(lat, 4)
+    pca = fit_pca(lat)
     module = PCADecoder(small_decoder(), pca.components_, pca.mean_, (4, 6)).eval()
-    spec = GraphSpec("decoder.onnx", {"coords": {"dtype": "float32", "shape": ["batch", 4]}},
+    spec = GraphSpec("decoder.onnx", {"coords": {"dtype": "float32", "shape": ["batch", 8]}},
                      {"pixels": {"dtype": "float32", "shape": ["batch", 4, 6]}})
     coords = validation_coords(np.sqrt(pca.explained_variance_))
     path = tmp_path / "decoder.onnx"
@@ -110,48 +117,63 @@ def snapshot(folder):
 
 def test_failed_export_leaves_previous_bundle_byte_identical(tmp_path):
     out = tmp_path / "b"
-    export_image_bundle(small_decoder(), latents(), out, k=4)
+    export_image_bundle(small_decoder(), latents(), out, sliders=4)
     before = snapshot(out)
     no_sigmoid = nn.Sequential(*list(small_decoder())[:-1])  # outputs outside [0, 1]
     with pytest.raises(ExportValidationError, match=r"outside \[0, 1\]"):
-        export_image_bundle(no_sigmoid, latents(), out, k=4)
+        export_image_bundle(no_sigmoid, latents(), out, sliders=4)
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]  # no temp folders left behind
 
 
 def test_interrupted_export_leaves_previous_bundle(tmp_path, monkeypatch):
     out = tmp_path / "b"
-    export_image_bundle(small_decoder(), latents(), out, k=4)
+    export_image_bundle(small_decoder(), latents(), out, sliders=4)
     before = snapshot(out)
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
     monkeypatch.setattr(bundle, "write_manifest", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        export_image_bundle(small_decoder(), latents(seed=1), out, k=4)
+        export_image_bundle(small_decoder(), latents(seed=1), out, sliders=4)
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]
 
 
 def test_manifest_content(digits_bundle):
     m = json.loads((digits_bundle / "manifest.json").read_text())
-    assert (m["format"], m["format_version"], m["kind"], m["name"]) == ("latent-explorer-bundle", 1, "image", "test-digits")
+    assert (m["format"], m["format_version"], m["kind"], m["name"]) == ("latent-explorer-bundle", 2, "image", "test-digits")
     g = m["graphs"]["decoder"]
     assert g["file"] == "decoder.onnx" and (digits_bundle / g["file"]).is_file()
-    assert g["inputs"] == {"coords": {"dtype": "float32", "shape": ["batch", 5]}}
+    assert g["inputs"] == {"coords": {"dtype": "float32", "shape": ["batch", 8]}}
     assert g["outputs"] == {"pixels": {"dtype": "float32", "shape": ["batch", 8, 8]}}
     assert g["atol"] == 1e-5 and g["validation"]["max_abs_diff"]["pixels"] <= 1e-5
     assert g["validation"]["n_inputs"] >= 256
-    assert m["latent"] == {"size": 8, "k": 5}
-    std, ratio = m["pca"]["std"], m["pca"]["explained_variance_ratio"]
-    assert len(std) == len(ratio) == 5 and ratio == sorted(ratio, reverse=True) and 0 < sum(ratio) <= 1
-    assert [a["name"] for a in m["axes"]] == [f"PC{i}" for i in range(1, 6)]
-    for a, s in zip(m["axes"], std):
-        assert a["min"] == pytest.approx(-3 * s) and a["max"] == pytest.approx(3 * s)
+    assert g["validation"]["anchors"]["n_inputs"] == len(m["anchors"])
+    assert g["validation"]["anchors"]["max_abs_diff"]["pixels"] <= 1e-5, "anchor decodes equal torch decoder(mu)"
+    e = m["graphs"]["encoder"]
+    assert e["inputs"] == {"pixels": {"dtype": "float32", "shape": ["batch", 8, 8]}}
+    assert e["outputs"] == {"coords": {"dtype": "float32", "shape": ["batch", 8]}}
+    assert e["validation"]["max_abs_diff"]["coords"] <= 1e-5 and e["validation"]["n_inputs"] >= 256
+    assert m["latent"] == {"size": 8}
+    p = m["pca"]
+    std, ratio = p["std"], p["explained_variance_ratio"]
+    assert len(std) == len(ratio) == len(p["mean"]) == 8 and np.shape(p["components"]) == (8, 8)
+    assert ratio == sorted(ratio, reverse=True) and sum(ratio) == pytest.approx(1)
+    np.testing.assert_allclose(np.array(p["components"]) @ np.array(p["components"]).T, np.eye(8), atol=1e-6)
+    shown = [a["component"] for a in m["axes"]]
+    assert shown == list(range(len(shown))) and 1 <= len(shown) <= 5
+    assert all(ratio[i] >= 0.005 for i in shown) and (len(shown) == 5 or ratio[len(shown)] < 0.005)
+    for a in m["axes"]:
+        assert a["name"] == f"PC{a['component'] + 1}"
+        assert a["min"] == pytest.approx(-3 * std[a["component"]]) and a["max"] == pytest.approx(3 * std[a["component"]])
+    assert m["image"]["preprocess"] == {"background": 0.0, "ink": 1.0, "resize": "area"}
     assert m["dataset"]["name"] == "digits" and m["dataset"]["label_names"] == [str(i) for i in range(10)]
     assert len(m["anchors"]) >= 20
     assert {a["label"] for a in m["anchors"]} == set(range(10))
-    assert all(len(a["coords"]) == 5 for a in m["anchors"])
+    assert all(len(a["coords"]) == 8 for a in m["anchors"])
+    f = m["metrics"]["faithfulness"]
+    assert f["n_images"] > 100 and 0 <= f["mse_full"] <= f["mse_first_5_components"]
     p = m["provenance"]
     assert p["seed"] == 0 and p["epochs"] == 3 and set(p["final_losses"]) == {"loss", "reconstruction", "kl"}
     assert p["config"]["model"]["arch"] == "mlp" and p["config"]["train"]["epochs"] == 3
@@ -159,22 +181,60 @@ def test_manifest_content(digits_bundle):
     assert set(p["test_metrics"]) >= {"neg_elbo", "reconstruction", "kl", "active_units"}
 
 
-def test_single_file_graph_with_dynamic_batch(digits_bundle):
-    assert sorted(p.name for p in digits_bundle.iterdir()) == ["decoder.onnx", "manifest.json"]
-    sess = session(digits_bundle / "decoder.onnx")
+def test_single_file_graphs_with_dynamic_batch(digits_bundle):
+    assert sorted(p.name for p in digits_bundle.iterdir()) == ["decoder.onnx", "encoder.onnx", "manifest.json"]
+    dec, enc = session(digits_bundle / "decoder.onnx"), session(digits_bundle / "encoder.onnx")
     for b in (1, 7):
-        (px,) = sess.run(None, {"coords": np.zeros((b, 5), np.float32)})
+        (px,) = dec.run(None, {"coords": np.zeros((b, 8), np.float32)})
         assert px.shape == (b, 8, 8) and 0 <= px.min() and px.max() <= 1
+        (coords,) = enc.run(None, {"pixels": px})
+        assert coords.shape == (b, 8)
 
 
-def test_anchor_coords_are_pca_of_real_examples(digits_run, digits_bundle):
-    """Anchors are real training images: their coords are the PCA projection of μ(x)."""
+def test_anchors_are_the_models_own_points(digits_run, digits_bundle):
+    """Anchors are real training images: their coords are the full PCA coordinates of mu(x), they
+    decode to the model's own reconstruction decoder(mu), and the encoder graph gives them back."""
     from exporter.data import load_images
-    from exporter.image_export import encode_means
-    from exporter.train import load_model
+    from exporter.space.encode import image_means
+    from exporter.train.image import load_model
     model, _ = load_model(digits_run)
     m = json.loads((digits_bundle / "manifest.json").read_text())
-    mu = encode_means(model, load_images("digits").x_train)
-    pca = fit_pca(mu, 5)
-    for a in m["anchors"][:5]:
-        np.testing.assert_allclose(a["coords"], pca.transform(mu[[a["index"]]].astype(np.float64))[0], atol=1e-4)
+    x = load_images("digits").x_train
+    mu = image_means(model, x)
+    pca = fit_pca(mu)
+    idx = [a["index"] for a in m["anchors"]]
+    coords = np.array([a["coords"] for a in m["anchors"]], np.float32)
+    np.testing.assert_allclose(coords, pca.transform(mu[idx].astype(np.float64)), atol=1e-4)
+    (px,) = session(digits_bundle / "decoder.onnx").run(None, {"coords": coords})
+    with torch.no_grad():
+        own = model.decode(torch.from_numpy(mu[idx])).numpy()
+    np.testing.assert_allclose(px, own, atol=1e-5)
+    (back,) = session(digits_bundle / "encoder.onnx").run(None, {"pixels": x[idx]})
+    np.testing.assert_allclose(back, coords, atol=1e-5)
+
+
+def test_sliders_leave_out_components_that_explain_almost_nothing(tmp_path):
+    rng = np.random.default_rng(0)
+    lat = (rng.standard_normal((400, 6)) * [3, 2, 1, 0.5, 0.01, 0.001]).astype(np.float32)
+    dec = small_decoder(z=6)
+    m = export_image_bundle(dec, lat, tmp_path / "b", sliders=5)
+    assert [a.component for a in m.axes] == [0, 1, 2, 3]
+    m = export_image_bundle(dec, lat, tmp_path / "b", sliders=2)
+    assert [a.component for a in m.axes] == [0, 1]
+
+
+def test_an_encoder_is_exported_and_validated(tmp_path):
+    """The Python API with and without an encoder (x -> mu): with one, encoder.onnx inverts the
+    latent codes of images through the PCA; a broken one aborts the export."""
+    torch.manual_seed(0)
+    dec, enc = small_decoder(), nn.Sequential(nn.Flatten(), nn.Linear(24, 8))
+    lat = latents()
+    m = export_image_bundle(dec, lat, tmp_path / "plain")
+    assert set(m.graphs) == {"decoder"}
+    m = export_image_bundle(dec, lat, tmp_path / "full", encoder=enc)
+    assert set(m.graphs) == {"decoder", "encoder"}
+    x = np.random.default_rng(1).random((5, 4, 6), dtype=np.float32)
+    (coords,) = session(tmp_path / "full" / "encoder.onnx").run(None, {"pixels": x})
+    with torch.no_grad():
+        mu = enc(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(coords, fit_pca(lat).transform(mu.astype(np.float64)), atol=1e-5)

@@ -18,11 +18,12 @@ import pytest
 import torch
 from torch import nn
 
-from exporter import atomic, bundle, checkpoint
+from exporter import atomic, bundle
 from exporter.cli import main
 from exporter.errors import BundleError
-from exporter.image_export import export_image_bundle
-from exporter.site import MARKER, build, find_bundles
+from exporter.export.image import export_image_bundle
+from exporter.site.build import MARKER, build, find_bundles
+from exporter.train import checkpoint
 
 
 def snapshot(folder):
@@ -55,7 +56,7 @@ def small_bundle(out, name="small", seed=0):
     torch.manual_seed(seed)
     decoder = nn.Sequential(nn.Linear(4, 12), nn.Sigmoid(), nn.Unflatten(1, (3, 4)))
     lat = np.random.default_rng(seed).standard_normal((100, 4)).astype(np.float32)
-    export_image_bundle(decoder, lat, out, k=2, name=name, n_anchors=5)
+    export_image_bundle(decoder, lat, out, sliders=2, name=name, n_anchors=5)
     return out
 
 
@@ -250,7 +251,7 @@ def edit_manifest(folder, **changes):
     ({"graphs__decoder__file": "manifest.json"}, "not a plain file name"),
     ({"kind": "audio"}, "kind 'audio' is not one of image, text"),
     ({"graphs": {}}, "graphs must be a non-empty object"),
-    ({"graphs": []}, "graphs must be a non-empty object"),
+    ({"graphs": []}, "graphs must be an object"),
     ({"graphs__decoder__file": 3}, "graphs.decoder.file must be a string"),
     ({"format_version": 99}, "format version 99"),
     ({"title": ["x"]}, "title must be a string"),
@@ -339,13 +340,9 @@ def run_cli(*args):
     return p.returncode, p.stderr
 
 
-@pytest.mark.parametrize("components, message", [
-    ("0", "argument --components: 0 must be a positive integer"),
-    ("-1", "argument --components: -1 must be a positive integer"),
-    ("999", "--components 999: must be between 1 and the latent size 8"),
-])
-def test_export_components_are_checked(digits_run, tmp_path, components, message):
-    one_line_error(*run_cli("export", digits_run, "--out", tmp_path / "b", "--components", components), message)
+@pytest.mark.parametrize("sliders", ["0", "-1", "x"])
+def test_export_sliders_are_checked(digits_run, tmp_path, sliders):
+    one_line_error(*run_cli("export", digits_run, "--out", tmp_path / "b", "--sliders", sliders), "argument --sliders")
     assert not (tmp_path / "b").exists()
 
 
@@ -359,9 +356,9 @@ def test_defaults_come_from_the_dataclasses():
 
 
 def test_a_non_finite_loss_stops_training_naming_the_epoch(cli, tmp_path, monkeypatch):
-    import exporter.train
-    real = exporter.train.loss_terms
-    monkeypatch.setattr(exporter.train, "loss_terms", lambda *a: tuple(t * float("nan") for t in real(*a)))
+    import exporter.train.image
+    real = exporter.train.image.loss_terms
+    monkeypatch.setattr(exporter.train.image, "loss_terms", lambda *a: tuple(t * float("nan") for t in real(*a)))
     code, _, err = cli("train", "--out", tmp_path / "r", "--epochs", "3")
     progress, _, message = err.rstrip("\n").rpartition("\n")  # the tqdm bar, then the error
     assert "Traceback" not in progress

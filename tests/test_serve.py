@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from exporter.serve import make_server
+from exporter.site.serve import make_server
 
 FILES = {"index.html": "<!doctype html>", "app.mjs": "export {}", "app.js": "1", "m.wasm": "\0asm",
          "d.onnx": "onnx", "m.json": "{}", "note.txt": "hello", ".hidden": "secret", ".git/config": "secret",

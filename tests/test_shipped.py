@@ -3,7 +3,7 @@ import pytest
 from conftest import ROOT, SHIPPED
 
 from exporter.bundle import read_manifest
-from exporter.onnx_export import session
+from exporter.export.graphs import session
 
 
 @pytest.mark.parametrize("name", SHIPPED)

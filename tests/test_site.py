@@ -4,8 +4,8 @@ import urllib.request
 
 from conftest import SHIPPED
 
-from exporter.serve import make_server
-from exporter.site import ORT_FILES
+from exporter.site.build import ORT_FILES
+from exporter.site.serve import make_server
 
 
 def test_site_is_self_contained(site):

@@ -6,10 +6,10 @@ import shutil
 import pytest
 from conftest import ROOT, SHIPPED, free_port, serve_site
 
-from exporter.latents import validation_coords
+from exporter.export.graphs import session
+from exporter.export.text import ort_greedy_step
 from exporter.models.text_vae import EOS
-from exporter.onnx_export import session
-from exporter.text.export import ort_greedy_step
+from exporter.space.points import validation_coords
 
 pytestmark = pytest.mark.browser
 
@@ -23,10 +23,10 @@ OBJECTS = ["the river", "a red ball", "the small house", "music", "the garden", 
 def text_site(tmp_path_factory):
     """A tiny sentence VAE on a made-up corpus, exported in both layouts, plus a copy whose
     vocabulary (and anchors) are built of an HTML payload, served like any site."""
-    from exporter.models.text_vae import TextVAEConfig
-    from exporter.site import build
-    from exporter.text.export import export_text_run
-    from exporter.text.train import TextTrainConfig, train_text
+    from exporter.configs import TextVAEConfig
+    from exporter.export.text import export_text_run
+    from exporter.site.build import build
+    from exporter.train.text import TextTrainConfig, train_text
     tmp = tmp_path_factory.mktemp("text")
     lines = [f"{s} {v} {o}." for s in SUBJECTS for v in VERBS for o in OBJECTS[:4]] + [f"she wrote {PAYLOAD} today"]
     (tmp / "corpus.txt").write_text("\n".join(lines) + "\n")
@@ -36,7 +36,7 @@ def text_site(tmp_path_factory):
                TextVAEConfig(emb=32, hidden=32, latent_size=8, word_dropout=0.75), run, progress=False)
     bundles = tmp / "bundles"
     for variant in ("step", "unrolled"):
-        export_text_run(run, bundles / f"text-{variant}", k=4, name=f"text-{variant}", variant=variant)
+        export_text_run(run, bundles / f"text-{variant}", sliders=4, name=f"text-{variant}", variant=variant)
     evil = bundles / "text-evil"
     shutil.copytree(bundles / "text-step", evil)
     vocab = json.loads((evil / "vocab.json").read_text())

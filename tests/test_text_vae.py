@@ -11,13 +11,13 @@ import pytest
 import torch
 from onnx import numpy_helper
 
-from exporter.errors import AtolError, DataError
+from exporter.errors import AtolError, DataError, TokenMismatchError
+from exporter.export import text as text_export
+from exporter.export.graphs import session
+from exporter.export.text import check_tokens, export_text_run
 from exporter.models.text_vae import BOS, EOS, GRULM, TextVAE, TextVAEConfig
-from exporter.onnx_export import session
-from exporter.text import export as text_export
-from exporter.text.export import TokenMismatchError, check_tokens, export_text_run
-from exporter.text.tokenizer import Vocab
-from exporter.text.train import LM_DIR, TextTrainConfig, load_corpus, load_text_model, train_lm, train_text
+from exporter.tokenizers.words import Vocab
+from exporter.train.text import LM_DIR, TextTrainConfig, load_corpus, load_text_model, train_lm, train_text
 
 TINY = TextVAEConfig(vocab_size=40, emb=16, hidden=16, latent_size=4, max_len=12)
 
@@ -49,7 +49,7 @@ def text_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def text_bundles(text_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundles")
-    return {v: (out / v, export_text_run(text_run, out / v, k=3, variant=v)) for v in ("step", "unrolled")}
+    return {v: (out / v, export_text_run(text_run, out / v, sliders=3, variant=v).to_json()) for v in ("step", "unrolled")}
 
 
 @pytest.mark.parametrize("cls", [TextVAE, GRULM])
@@ -133,6 +133,35 @@ def test_exported_greedy_tokens_equal_torch(text_run, text_bundles):
             assert g["validation"]["n_inputs"] >= 256 and max(g["validation"]["max_abs_diff"].values()) <= 1e-4, key
 
 
+def test_sentence_points_are_the_models_own(text_run, text_bundles):
+    """Anchors hold full coordinates: each decodes to torch's greedy decode of its own mu; the
+    exported encoder maps real sentences to the coordinates of their mu."""
+    from exporter.export.text import encoder_inputs
+    from exporter.space.encode import sentence_means
+    from exporter.space.pca import fit_pca
+    from exporter.train.text import TextTrainConfig, load_corpus
+    model, state = load_text_model(text_run)
+    vocab = Vocab.from_json(state["vocab"])
+    _, _, data, _ = load_corpus(TextTrainConfig(**state["train_config"]), vocab)
+    mu = sentence_means(model, data.train)
+    pca = fit_pca(mu)
+    folder, m = text_bundles["unrolled"]
+    idx = [a["index"] for a in m["anchors"]]
+    coords = np.array([a["coords"] for a in m["anchors"]], np.float32)
+    assert coords.shape[1] == TINY.latent_size
+    tokens = session(folder / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
+    with torch.no_grad():
+        own = model.reconstruct(torch.from_numpy(mu[idx]))[0].numpy()
+    np.testing.assert_array_equal(tokens, own)
+    inputs = encoder_inputs(model, data.test.tokens, vocab)
+    got = session(folder / "encoder.onnx").run(["coords"], inputs)[0]
+    with torch.no_grad():
+        want = model.encode(torch.from_numpy(inputs["tokens"]), torch.from_numpy(inputs["lengths"]))[0].numpy()
+    np.testing.assert_allclose(got, pca.transform(want.astype(np.float64)), atol=1e-4)
+    a = m["metrics"]["anchors"]
+    assert a["n"] == len(idx) and 0 <= a["exact_match"] <= a["token_accuracy"] <= 1
+
+
 def nudge(path, suffix, index, delta):
     model = onnx.load(str(path))
     init = next(i for i in model.graph.initializer if i.name.endswith(suffix))
@@ -164,7 +193,7 @@ def test_broken_graph_aborts_export(text_run, text_bundles, tmp_path, monkeypatc
             nudge(path, "out.bias", EOS, 1e-3 if error is AtolError else 100.0)
     monkeypatch.setattr(text_export, "export", broken_export)
     with pytest.raises(error) as info:
-        export_text_run(text_run, out, k=3, variant=variant, atol=atol)
+        export_text_run(text_run, out, sliders=3, variant=variant, atol=atol)
     assert (type(info.value) is TokenMismatchError) == (error is TokenMismatchError)
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
@@ -181,21 +210,24 @@ def test_check_tokens_names_the_sentences():
 
 
 def test_text_manifest_content(text_run, text_bundles):
-    files = {"step": ["init.onnx", "manifest.json", "step.onnx", "vocab.json"],
-             "unrolled": ["greedy.onnx", "manifest.json", "vocab.json"]}
+    files = {"step": ["encoder.onnx", "init.onnx", "manifest.json", "step.onnx", "vocab.json"],
+             "unrolled": ["encoder.onnx", "greedy.onnx", "manifest.json", "vocab.json"]}
     _, state = load_text_model(text_run)
     n_train = len(load_corpus(TextTrainConfig(**state["train_config"]))[2].train)
     for variant, (folder, m) in text_bundles.items():
         assert sorted(p.name for p in folder.iterdir()) == files[variant]
         assert json.loads((folder / "manifest.json").read_text()) == m
-        assert (m["format_version"], m["kind"], m["name"]) == (1, "text", "tiny")
-        assert m["text"] == {"vocab": "vocab.json", "specials": {"pad": 0, "unk": 1, "bos": 2, "eos": 3},
+        assert (m["format_version"], m["kind"], m["name"]) == (2, "text", "tiny")
+        assert m["text"] == {"tokenizer": "vocab.json", "specials": {"pad": 0, "unk": 1, "bos": 2, "eos": 3},
                              "max_len": 9, "variant": variant}
         vocab = json.loads((folder / "vocab.json").read_text())
         assert vocab == state["vocab"] and vocab["specials"] == ["<pad>", "<unk>", "<s>", "</s>"]
-        z, h, v, k = 4, 16, 4 + len(vocab["tokens"]), 3
+        z, h, v, k = 4, 16, 4 + len(vocab["tokens"]), 4
+        assert m["graphs"]["encoder"]["inputs"] == {"tokens": {"dtype": "int64", "shape": ["batch", 9]},
+                                                    "lengths": {"dtype": "int64", "shape": ["batch"]}}
+        assert m["graphs"]["encoder"]["outputs"] == {"coords": {"dtype": "float32", "shape": ["batch", z]}}
         if variant == "step":
-            assert list(m["graphs"]) == ["init", "step"]
+            assert list(m["graphs"]) == ["init", "step", "encoder"]
             assert m["graphs"]["init"]["inputs"] == {"coords": {"dtype": "float32", "shape": ["batch", k]}}
             assert m["graphs"]["init"]["outputs"] == {"z": {"dtype": "float32", "shape": ["batch", z]},
                                                       "hidden": {"dtype": "float32", "shape": ["batch", h]}}
@@ -205,11 +237,11 @@ def test_text_manifest_content(text_run, text_bundles):
             assert m["graphs"]["step"]["outputs"] == {"logits": {"dtype": "float32", "shape": ["batch", v]},
                                                       "hidden_out": {"dtype": "float32", "shape": ["batch", h]}}
         else:
-            assert list(m["graphs"]) == ["greedy"]
+            assert list(m["graphs"]) == ["greedy", "encoder"]
             assert m["graphs"]["greedy"]["outputs"] == {"tokens": {"dtype": "int64", "shape": ["batch", 9]},
                                                         "logits": {"dtype": "float32", "shape": ["batch", 9, v]}}
-        assert m["latent"] == {"size": z, "k": k} and len(m["pca"]["std"]) == k
-        assert [a["name"] for a in m["axes"]] == ["PC1", "PC2", "PC3"] and m["slider_range_sigma"] == 3.0
+        assert m["latent"] == {"size": z} and len(m["pca"]["std"]) == z
+        assert [a["name"] for a in m["axes"]][:1] == ["PC1"] and len(m["axes"]) <= 3
         assert m["dataset"] == {"name": "tiny", "label_names": [], "n_latents": n_train}
         assert len(m["anchors"]) >= 20 and all(a["label"] is None and len(a["coords"]) == k for a in m["anchors"])
         assert all(a["text"].endswith(" .") is False and a["text"].endswith(".") for a in m["anchors"])

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from exporter.data.sentences import prepare, read_sentence_file, read_wordnet
 from exporter.errors import DataError
-from exporter.text.corpus import prepare, read_sentence_file, read_wordnet
-from exporter.text.tokenizer import Vocab, detokenize, tokenize
+from exporter.tokenizers.words import Vocab, detokenize, tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "cases" / "tokenizer_cases.txt"

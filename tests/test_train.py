@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from exporter import checkpoint
-from exporter.models.image_vae import VAEConfig
-from exporter.train import TrainConfig, load_model, train
+from exporter.train import checkpoint
+from exporter.configs import VAEConfig
+from exporter.train.image import TrainConfig, load_model, train
 
 
 def test_checkpoint_reloads_without_flags(tmp_path):

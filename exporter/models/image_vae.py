@@ -11,6 +11,7 @@ from torch import nn
 
 from ..configs import LATENT_SIZE, VAEConfig  # noqa: F401 (re-exported)
 from ..errors import ArgumentError
+from .vae import kl_per_dim, reparameterize
 
 
 class MLPCoder(nn.Module):
@@ -59,9 +60,6 @@ class ImageVAE(nn.Module):
         h = self.encoder(x)
         return self.to_mu(h), self.to_logvar(h)  # (B, Z), (B, Z)
 
-    def reparameterize(self, mu, logvar):
-        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-
     def decode_logits(self, z):                 # z: (B, Z) -> (B, H, W)
         return self.decoder(z).view(-1, self.cfg.height, self.cfg.width)
 
@@ -72,13 +70,17 @@ class ImageVAE(nn.Module):
         """z (B, Z) -> images (B, H, W) in [0, 1], as one module: what gets exported."""
         return nn.Sequential(self.decoder, nn.Unflatten(1, (self.cfg.height, self.cfg.width)), nn.Sigmoid())
 
+    def image_encoder(self):
+        """images (B, H, W) -> mu (B, Z), as one module: what gets exported next to the decoder."""
+        return nn.Sequential(self.encoder, self.to_mu)
+
     def forward(self, x):
         mu, logvar = self.encode(x)
-        return self.decode_logits(self.reparameterize(mu, logvar)), mu, logvar
+        return self.decode_logits(reparameterize(mu, logvar)), mu, logvar
 
 
 def loss_terms(logits, x, mu, logvar):
     """Per-image negative ELBO pieces in nats: (reconstruction, KL), each (B,)."""
     rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
-    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+    kl = kl_per_dim(mu, logvar).sum(1)
     return rec, kl

@@ -17,8 +17,9 @@ from torch import nn
 
 from ..configs import TextVAEConfig  # noqa: F401 (re-exported)
 from ..errors import ArgumentError
+from .vae import kl_per_dim, reparameterize  # noqa: F401 (kl_per_dim is part of this module's API)
 
-PAD, UNK, BOS, EOS = 0, 1, 2, 3  # fixed ids of exporter.text.tokenizer.Vocab's specials
+PAD, UNK, BOS, EOS = 0, 1, 2, 3  # fixed ids of exporter.tokenizers.words.Vocab's specials
 
 
 def gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
@@ -99,8 +100,17 @@ class TextVAE(GRUDecoder):
         h = out[torch.arange(len(lengths)), lengths - 1]         # (B, H): state after </s>
         return self.to_mu(h), self.to_logvar(h)                 # (B, Z), (B, Z)
 
-    def reparameterize(self, mu, logvar):
-        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    def encode_unrolled(self, targets, lengths):
+        """mu (B, Z) as `encode` computes it, written out step by step with the encoder GRU's own
+        parameters (as `step` does for the decoder), over a fixed T: what the exported sentence
+        encoder runs. targets (B, T) int64 padded, lengths (B,) int64; the state stops at length."""
+        g = self.encoder
+        x = self.embed(targets)                                      # (B, T, E)
+        h = x.new_zeros(targets.shape[0], g.hidden_size)             # (B, H)
+        for t in range(targets.shape[1]):
+            new = gru_cell(x[:, t], h, g.weight_ih_l0, g.weight_hh_l0, g.bias_ih_l0, g.bias_hh_l0)
+            h = torch.where((lengths > t)[:, None], new, h)          # (B, H): frozen after </s>
+        return self.to_mu(h)
 
     def init(self, z):
         """Decoder initial hidden state (B, H) from z (B, Z)."""
@@ -117,7 +127,7 @@ class TextVAE(GRUDecoder):
     def forward(self, inputs, targets, lengths):
         """Teacher-forced pass with a posterior sample: (logits (B, T, V), mu (B, Z), logvar (B, Z))."""
         mu, logvar = self.encode(targets, lengths)
-        z = self.reparameterize(mu, logvar)
+        z = reparameterize(mu, logvar)
         return self.decode(self.word_dropout(inputs), z, self.init(z)), mu, logvar
 
     @torch.no_grad()
@@ -140,8 +150,3 @@ def reconstruction(logits, targets):
     """Per-sentence negative log-likelihood in nats, summed over tokens incl. </s>: (B,)."""
     nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="none")  # (B*T,)
     return nll.view(targets.shape).sum(1)
-
-
-def kl_per_dim(mu, logvar):
-    """KL(q(z|x) || N(0, I)) per sentence and latent dimension, in nats: (B, Z)."""
-    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 FILENAME = "checkpoint.pt"
 

@@ -12,10 +12,10 @@ import json
 import shutil
 from pathlib import Path
 
-from . import atomic, bundle
-from .errors import BundleError, LatentExplorerError
+from .. import atomic, bundle
+from ..errors import BundleError, LatentExplorerError
 
-WEB = Path(__file__).resolve().parent.parent / "web"
+WEB = Path(__file__).resolve().parents[2] / "web"
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 WEB_SUFFIXES = {".html", ".js", ".css", ".svg", ".png"}
 MARKER = ".latent-explorer-site"
@@ -38,7 +38,7 @@ def find_bundles(paths):
             for c in sorted(p.iterdir()):
                 if c.name.startswith(".") or not (c / bundle.MANIFEST).is_file():
                     continue
-                name = bundle.read_manifest(c)["name"]
+                name = bundle.read_manifest(c).name
                 if name in names:
                     raise BundleError(f"{p}: holds two bundles named {name!r} ({names[name].name} and {c.name})")
                 names[name] = c
@@ -74,8 +74,8 @@ def build(out, bundle_paths, web=WEB):
     manifests, seen = [], set()
     for b in bundles:
         m = bundle.read_manifest(b)
-        if m["name"] not in seen:  # the first path given wins, so a fresh bundle can shadow a shipped one
-            seen.add(m["name"])
+        if m.name not in seen:  # the first path given wins, so a fresh bundle can shadow a shipped one
+            seen.add(m.name)
             manifests.append((b, m))
     index = []
     try:
@@ -87,10 +87,10 @@ def build(out, bundle_paths, web=WEB):
             for f in ORT_FILES:
                 _copy(dist / f, tmp, Path("ort") / f)
             for b, m in manifests:
-                for f in [bundle.MANIFEST, *bundle.files(m)]:
-                    _copy(b / f, tmp, Path("models") / m["name"] / f)
-                index.append({"name": m["name"], "title": m.get("title", m["name"]), "kind": m["kind"],
-                              "manifest": f"models/{m['name']}/{bundle.MANIFEST}"})
+                for f in [bundle.MANIFEST, *m.files()]:
+                    _copy(b / f, tmp, Path("models") / m.name / f)
+                index.append({"name": m.name, "title": m.title, "kind": m.kind,
+                              "manifest": f"models/{m.name}/{bundle.MANIFEST}"})
             (tmp / "models" / "index.json").write_text(json.dumps({"models": index}, indent=1) + "\n")
             (tmp / MARKER).write_text("This folder was built by `latent-explorer site`, which may replace it.\n")
     except atomic.PathError as e:

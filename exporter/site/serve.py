@@ -16,10 +16,11 @@ import functools
 import http.server
 import mimetypes
 import os
+import sys
 import urllib.parse
 from http import HTTPStatus
 
-from .errors import LatentExplorerError
+from ..errors import LatentExplorerError
 
 HOST = "127.0.0.1"
 IDLE_TIMEOUT = 15  # seconds a connection may stay silent, mid-request or between requests
@@ -86,6 +87,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass  # quiet: the page's own console is where problems show
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser that drops a connection mid-download is not an error worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def make_server(directory, port=8000, isolate=True, timeout=IDLE_TIMEOUT):
     """A server on 127.0.0.1:port (0: any free port), not yet serving. Raises LatentExplorerError
     for a bad or busy port."""
@@ -95,7 +103,7 @@ def make_server(directory, port=8000, isolate=True, timeout=IDLE_TIMEOUT):
     # The containment check compares resolved paths, so the root must be resolved too.
     handler = functools.partial(cls, directory=os.path.realpath(directory))
     try:
-        return http.server.ThreadingHTTPServer((HOST, port), handler)
+        return Server((HOST, port), handler)
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             raise LatentExplorerError(f"port {port} is in use (try --port {port + 1 if port < 65535 else 8000}, "

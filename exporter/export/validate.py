@@ -1,53 +1,21 @@
-"""Export a torch module to one self-contained ONNX file and prove it matches torch.
+"""The export gate: prove an exported ONNX file computes what the torch module computes.
 
-`GraphSpec` is the declarative contract for one graph (names, symbolic shapes, atol); it is
-written into the manifest, read by the tests and by the browser. `validate` runs right after
-export: onnx.checker, then names, then shapes, then values, gathering the failures of a stage
-before raising. A failure raises, it never warns: the caller aborts the export.
+`validate` runs right after export: onnx.checker, then names, then shapes, then values, gathering
+the failures of a stage before raising. A failure raises, it never warns: the caller aborts the
+export, and the bundle already on disk stays as it was.
 """
 import logging
-import warnings
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
 
-from .errors import AtolError, ExportValidationError, OutputNameError, ShapeError
+from ..bundle.schema import GraphSpec
+from ..errors import AtolError, ExportValidationError, OutputNameError, ShapeError
+from .graphs import session
 
 log = logging.getLogger("latent_explorer")
-
-
-@dataclass
-class GraphSpec:
-    file: str                                  # file name inside the bundle
-    inputs: dict                               # name -> {"dtype": "float32", "shape": ["batch", 5]}
-    outputs: dict                              # name -> {"dtype": "float32", "shape": ["batch", 8, 8]}
-    atol: float = 1e-5                         # max |torch - onnxruntime| allowed by validation
-    validation: dict = field(default_factory=dict)  # filled in by validate(): n, max_abs_diff
-
-    def to_json(self):
-        return asdict(self)
-
-
-def export(module, example_inputs, path, spec: GraphSpec):
-    """Write `module` as a single ONNX file (no external .onnx.data: browsers cannot load it)."""
-    module = module.eval()
-    batch = torch.export.Dim("batch", min=1, max=4096)
-    dynamic = {name: {0: batch} for name, s in spec.inputs.items() if s["shape"][0] == "batch"}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the exporter's chatter is not for our users
-        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-        torch.onnx.export(module, tuple(example_inputs), str(path), dynamo=True, external_data=False,
-                          input_names=list(spec.inputs), output_names=list(spec.outputs),
-                          dynamic_shapes=dynamic, optimize=True, verbose=False)
-
-
-def session(path):
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def _shape_ok(declared, actual, batch):
@@ -100,4 +68,18 @@ def validate(path, module, spec: GraphSpec, inputs: dict):
     if failures:
         raise AtolError(path, failures)
     spec.validation = {"n_inputs": int(batch), "max_abs_diff": diffs, "runtime": f"onnxruntime {ort.__version__}"}
+    return diffs
+
+
+def compare(path, spec: GraphSpec, inputs: dict, expected: dict, label):
+    """Check onnxruntime's outputs for `inputs` against arrays computed another way in torch
+    (e.g. the decoder on the raw mu of each anchor, not through the PCA); records the max abs
+    difference per output under spec.validation[label] and raises AtolError above spec.atol."""
+    actual = dict(zip(expected, session(path).run(list(expected), inputs)))
+    diffs = {k: float(np.max(np.abs(expected[k].astype(np.float64) - actual[k]))) for k in expected}
+    failures = [f"{label}: {k}: max abs diff {d:.3g} > atol {spec.atol:g}" for k, d in diffs.items() if not d <= spec.atol]
+    if failures:
+        raise AtolError(path, failures)
+    spec.validation[label] = {"n_inputs": int(next(iter(inputs.values())).shape[0]), "max_abs_diff": diffs}
+    log.info("validated %s on %s: max abs diff %s", path.name, label, {k: f"{d:.3g}" for k, d in diffs.items()})
     return diffs

@@ -1,9 +1,8 @@
-"""Train the sentence VAE (`train_text`) and its language-model baseline (`train_lm`) on one corpus.
-
-One loop serves both; it needs only `model(inputs, targets, lengths)`, and `batch_loss` is the
-one place that tells a VAE (which also returns mu, logvar) from a language model. Checkpoints
-are written every epoch with the configs, the vocabulary, the optimizer, the step count and both
-RNG states, so an interrupted run resumes exactly.
+"""Training the sentence VAE (`train_text`) and its language-model baseline (`train_lm`) on one
+corpus: the data as padded id tensors, the loss, the test metrics. The loop itself is `loop.fit`;
+`batch_loss` is the one place that tells a VAE (which also returns mu, logvar) from a language
+model. Checkpoints also hold the vocabulary and a digest of the split, so a run notices a
+changed corpus.
 
 Posterior collapse (the decoder ignoring z) is fought three ways, all in the config: word
 dropout (in the model), a KL weight annealed from 0 to 1, and free bits (Kingma et al. 2016):
@@ -12,20 +11,17 @@ each latent dimension's batch-mean KL is only penalized above `free_bits` nats.
 import hashlib
 import json
 import math
-import time
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
-from .. import checkpoint
 from ..configs import TextTrainConfig, TextVAEConfig
-from ..errors import ArgumentError, CheckpointError, TrainingError
-from ..models.text_vae import BOS, EOS, GRULM, PAD, TextVAE, kl_per_dim, reconstruction
-from ..provenance import versions
-from .corpus import prepare, read_sentence_file, read_wordnet
-from .tokenizer import Vocab, tokenize
+from ..data.sentences import prepare, read_sentence_file, read_wordnet
+from ..errors import ArgumentError, CheckpointError
+from ..models.text_vae import BOS, EOS, GRULM, PAD, TextVAE, reconstruction
+from ..models.vae import kl_per_dim
+from ..tokenizers.words import Vocab, tokenize
+from . import loop
 
 KIND_VAE, KIND_LM = "text-vae", "text-lm"
 LM_DIR = "lm"  # the baseline's run folder, inside the VAE's
@@ -136,86 +132,69 @@ def evaluate(model, data: "Corpus", seed=0, accuracy=True, batch_size=256):
     return m
 
 
-def _fit(kind, cfg, model_cfg, run_dir, resume, epochs, progress):
-    """The loop behind train_text and train_lm."""
-    state = None
-    checkpoint.check_run(run_dir, resume)
-    if resume:
-        state = checkpoint.load(run_dir, kind=kind)
-        cfg = checkpoint.config(TextTrainConfig, state, "train_config", run_dir)
-        model_cfg = checkpoint.config(TextVAEConfig, state, "model_config", run_dir)
-        cfg.epochs = epochs or cfg.epochs
-    name, vocab, data, digest = load_corpus(cfg, Vocab.from_json(state["vocab"]) if state else None)
-    if state and state["corpus_digest"] != digest:
-        raise CheckpointError(f"{run_dir}: the corpus changed since this run started; train a new run")
-    checkpoint.make_run(run_dir)
-    model_cfg.vocab_size, model_cfg.max_len = len(vocab), cfg.max_tokens + 1
-    torch.manual_seed(cfg.seed)
-    model = (TextVAE if kind == KIND_VAE else GRULM)(model_cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    shuffle = torch.Generator().manual_seed(cfg.seed)
-    start, step, history, elapsed = 0, 0, [], 0.0
-    if state:
-        checkpoint.restore(model, state, "model", run_dir)
-        checkpoint.restore(opt, state, "optimizer", run_dir)
-        shuffle.set_state(state["shuffle_rng"])
-        torch.set_rng_state(state["torch_rng"])
-        start, step, history, elapsed = state["epoch"] + 1, state["step"], state["history"], state["train_seconds"]
-    label = "VAE" if kind == KIND_VAE else "LM"
-    bar = tqdm(range(start, cfg.epochs), initial=start, total=cfg.epochs, desc=f"train {label} {name}",
-               unit="epoch", disable=not progress)
-    for epoch in bar:
-        t0 = time.perf_counter()
-        model.train()
-        tot = rec_tot = kl_tot = 0.0
-        for idx in data.train.batches(cfg.batch_size, shuffle):
-            w = kl_weight(cfg, step)
-            loss, rec, kl = batch_loss(model, data.train.batch(idx), w, cfg.free_bits)
-            if not torch.isfinite(loss):
-                raise TrainingError(f"{run_dir}: the loss became {loss.item()} in epoch {epoch + 1}; "
-                                    "try a lower --lr (the last good checkpoint is kept)")
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            step += 1
-            tot, rec_tot, kl_tot = tot + loss.item() * len(idx), rec_tot + rec.sum().item(), kl_tot + kl.sum().item()
-        elapsed += time.perf_counter() - t0
-        n = len(data.train)
-        valid = evaluate(model, data.valid, seed=cfg.seed, accuracy=False)
-        history.append({"epoch": epoch, "loss": tot / n, "reconstruction": rec_tot / n, "kl": kl_tot / n,
-                        "kl_weight": w if kind == KIND_VAE else 0.0, "valid_nll": valid["nll"],
-                        "valid_kl": valid.get("kl", 0.0), "seconds": elapsed})
-        bar.set_postfix(loss=f"{tot / n:.2f}", kl=f"{kl_tot / n:.2f}", valid=f"{valid['nll']:.2f}")
-        state = {
-            "kind": kind, "model_config": asdict(model_cfg), "train_config": asdict(cfg),
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "step": step,
-            "shuffle_rng": shuffle.get_state(), "torch_rng": torch.get_rng_state(),
-            "history": history, "train_seconds": elapsed, "dataset": name, "vocab": vocab.to_json(),
-            "corpus_digest": digest, "versions": versions(),
-        }
-        if epoch == cfg.epochs - 1:
-            state["test_metrics"] = evaluate(model, data.test, seed=cfg.seed)
-        checkpoint.save(run_dir, state)
-    return state
+class SentenceTask(loop.Task):
+    """The sentence VAE; `LMTask` below is its baseline on the same split and vocabulary."""
+    kind, grad_clip = KIND_VAE, None
+
+    def __init__(self, cfg: TextTrainConfig, model_cfg: TextVAEConfig, state=None):
+        super().__init__(cfg, model_cfg, state)
+        self.grad_clip = cfg.grad_clip
+        vocab = Vocab.from_json(state["vocab"]) if state else None
+        self.name, self.vocab, self.data, self.digest = load_corpus(cfg, vocab)
+        if state and state["corpus_digest"] != self.digest:
+            raise CheckpointError(f"{cfg.sentences or 'wordnet'}: the corpus changed since this run started; "
+                                  "train a new run")
+        model_cfg.vocab_size, model_cfg.max_len = len(self.vocab), cfg.max_tokens + 1
+        self.label = f"{'VAE' if self.kind == KIND_VAE else 'LM'} {self.name}"
+
+    def build(self):
+        return TextVAE(self.model_cfg)
+
+    def n_train(self):
+        return len(self.data.train)
+
+    def batches(self, generator):
+        return self.data.train.batches(self.cfg.batch_size, generator)
+
+    def loss(self, model, idx, epoch, step):
+        loss, rec, kl = batch_loss(model, self.data.train.batch(idx), kl_weight(self.cfg, step), self.cfg.free_bits)
+        return loss, {"loss": loss.item() * len(idx), "reconstruction": rec.sum().item(), "kl": kl.sum().item()}
+
+    def record(self, epoch, step):
+        return {"kl_weight": kl_weight(self.cfg, step)}
+
+    def validate(self, model):
+        valid = evaluate(model, self.data.valid, seed=self.cfg.seed, accuracy=False)
+        return {"valid_nll": valid["nll"], "valid_kl": valid.get("kl", 0.0)}
+
+    def evaluate(self, model):
+        return evaluate(model, self.data.test, seed=self.cfg.seed)
+
+    def extra_state(self):
+        return {"dataset": self.name, "vocab": self.vocab.to_json(), "corpus_digest": self.digest}
+
+
+class LMTask(SentenceTask):
+    kind = KIND_LM
+
+    def build(self):
+        return GRULM(self.model_cfg)
+
+    def record(self, epoch, step):
+        return {}
 
 
 def train_text(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True):
-    """Train (or resume) the sentence VAE in `run_dir`; returns the final checkpoint payload.
-
-    On resume the configs saved in the checkpoint win; only `epochs` (the new total) may change."""
-    return _fit(KIND_VAE, cfg, model_cfg, run_dir, resume, epochs, progress)
+    """Train (or resume) the sentence VAE in `run_dir`; returns the final checkpoint payload."""
+    return loop.fit(SentenceTask, cfg, model_cfg, run_dir, resume, epochs, progress)
 
 
 def train_lm(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True):
     """Train (or resume) the GRULM baseline on the same split; by convention run_dir is
     `<vae run>/lm` (LM_DIR), where export_text_run looks for its test metrics."""
-    return _fit(KIND_LM, cfg, model_cfg, run_dir, resume, epochs, progress)
+    return loop.fit(LMTask, cfg, model_cfg, run_dir, resume, epochs, progress)
 
 
 def load_text_model(run_dir, kind=KIND_VAE):
     """Rebuild a trained TextVAE (or GRULM) from its run folder: (model in eval mode, payload)."""
-    state = checkpoint.load(run_dir, kind=kind)
-    model = (TextVAE if kind == KIND_VAE else GRULM)(checkpoint.config(TextVAEConfig, state, "model_config", run_dir))
-    checkpoint.restore(model, state, "model", run_dir)
-    return model.eval(), state
+    return loop.load(run_dir, kind, TextVAE if kind == KIND_VAE else GRULM, TextVAEConfig)

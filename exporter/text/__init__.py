@@ -1,1 +1,0 @@
-"""Text side of the sentence VAE: the tokenizer shared with web/text/tokenizer.js, and corpus readers."""

@@ -1,0 +1,125 @@
+"""The one training loop, for the image VAE, the sentence VAE and its language-model baseline.
+
+It knows nothing about the model: a `Task` loads the data, builds the model, yields index
+batches, computes a batch's loss and evaluates. The loop owns what every run needs and must get
+right once: seeding, the optimizer, resuming exactly (model, optimizer, step, both RNG states),
+a checkpoint written atomically after every epoch, stopping the moment the loss is not finite,
+and a tqdm progress bar.
+"""
+import time
+from dataclasses import asdict
+
+import torch
+from tqdm import tqdm
+
+from ..errors import TrainingError
+from ..provenance import versions
+from . import checkpoint
+
+
+class Task:
+    """What the loop needs from a kind of model. Subclasses set `kind` and `label` and implement
+    the methods; `extra_state` adds fields to every checkpoint (e.g. the vocabulary)."""
+    kind = "task"
+    label = "model"
+    grad_clip = None  # max gradient norm, or None
+
+    def __init__(self, cfg, model_cfg, state=None):
+        self.cfg, self.model_cfg = cfg, model_cfg
+
+    def build(self):
+        raise NotImplementedError
+
+    def batches(self, generator):
+        """Index batches of one shuffled epoch."""
+        raise NotImplementedError
+
+    def loss(self, model, idx, epoch, step):
+        """(mean loss to minimize, {name: sum over the batch}) for the batch `idx`."""
+        raise NotImplementedError
+
+    def n_train(self):
+        raise NotImplementedError
+
+    def record(self, epoch, step):
+        """Extra fields for this epoch's history entry (e.g. the KL weight in use)."""
+        return {}
+
+    def validate(self, model):
+        """Per-epoch figures on held-out data ({} for none); must not touch the global RNG."""
+        return {}
+
+    def evaluate(self, model):
+        """Test metrics, once, after the last epoch."""
+        raise NotImplementedError
+
+    def extra_state(self):
+        return {}
+
+
+def fit(task_cls, cfg, model_cfg, run_dir, resume=False, epochs=None, progress=True):
+    """Train (or resume) a run in `run_dir` and return the final checkpoint payload.
+
+    On resume the configs saved in the checkpoint win; only `epochs` (the new total) may change."""
+    checkpoint.check_run(run_dir, resume)
+    state = None
+    if resume:
+        state = checkpoint.load(run_dir, kind=task_cls.kind)
+        cfg = checkpoint.config(type(cfg), state, "train_config", run_dir)
+        model_cfg = checkpoint.config(type(model_cfg), state, "model_config", run_dir)
+        cfg.epochs = epochs or cfg.epochs
+    task = task_cls(cfg, model_cfg, state)  # loads the data: its errors come before any folder is made
+    checkpoint.make_run(run_dir)
+    torch.manual_seed(cfg.seed)
+    model = task.build()
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    shuffle = torch.Generator().manual_seed(cfg.seed)
+    start, step, history, elapsed = 0, 0, [], 0.0
+    if state:
+        checkpoint.restore(model, state, "model", run_dir)
+        checkpoint.restore(opt, state, "optimizer", run_dir)
+        shuffle.set_state(state["shuffle_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        start, step, history, elapsed = state["epoch"] + 1, state.get("step", 0), state["history"], state["train_seconds"]
+    bar = tqdm(range(start, cfg.epochs), initial=start, total=cfg.epochs, desc=f"train {task.label}",
+               unit="epoch", disable=not progress)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        model.train()
+        sums = {}
+        for idx in task.batches(shuffle):
+            loss, logs = task.loss(model, idx, epoch, step)
+            if not torch.isfinite(loss):
+                raise TrainingError(f"{run_dir}: the loss became {loss.item()} in epoch {epoch + 1}; try a lower "
+                                    "--lr (or --beta), and --resume continues from the last good checkpoint")
+            opt.zero_grad()
+            loss.backward()
+            if task.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), task.grad_clip)
+            opt.step()
+            step += 1
+            for k, v in logs.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+        elapsed += time.perf_counter() - t0
+        record = {"epoch": epoch, **{k: v / task.n_train() for k, v in sums.items()}, **task.record(epoch, step - 1),
+                  **task.validate(model), "seconds": elapsed}
+        history.append(record)
+        bar.set_postfix({k: f"{record[k]:.2f}" for k in ("loss", "kl", "valid_nll") if k in record})
+        state = {
+            "kind": task.kind, "model_config": asdict(model_cfg), "train_config": asdict(cfg),
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "step": step,
+            "shuffle_rng": shuffle.get_state(), "torch_rng": torch.get_rng_state(),
+            "history": history, "train_seconds": elapsed, "versions": versions(), **task.extra_state(),
+        }
+        if epoch == cfg.epochs - 1:
+            state["test_metrics"] = task.evaluate(model)
+        checkpoint.save(run_dir, state)
+    return state
+
+
+def load(run_dir, kind, model_cls, config_cls):
+    """Rebuild a trained model from its run folder: (model in eval mode, checkpoint payload)."""
+    state = checkpoint.load(run_dir, kind=kind)
+    model = model_cls(checkpoint.config(config_cls, state, "model_config", run_dir))
+    checkpoint.restore(model, state, "model", run_dir)
+    return model.eval(), state
