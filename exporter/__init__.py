@@ -15,12 +15,15 @@ from .errors import (
     TrainingError,
 )
 
-__all__ = ["export_image_bundle", "LatentExplorerError", "ArgumentError", "DataError", "CheckpointError",
+__all__ = ["export_image_bundle", "export_text_bundle", "LatentExplorerError", "ArgumentError", "DataError", "CheckpointError",
            "BundleError", "TrainingError", "ExportValidationError", "OutputNameError", "ShapeError", "AtolError"]
 
 
+_LAZY = {"export_image_bundle": "exporter.export.image", "export_text_bundle": "exporter.export.text"}
+
+
 def __getattr__(name):
-    if name == "export_image_bundle":
-        from .image_export import export_image_bundle
-        return export_image_bundle
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'exporter' has no attribute {name!r}")

@@ -12,3 +12,6 @@ def test_python_api_example_runs(tmp_path, monkeypatch):
     exec(compile(blocks[0], "README.md", "exec"), {})
     assert (tmp_path / "models" / "mine" / "manifest.json").is_file()
     assert (tmp_path / "models" / "mine" / "decoder.onnx").is_file()
+    assert (tmp_path / "models" / "mine" / "encoder.onnx").is_file()
+    assert sorted(p.name for p in (tmp_path / "models" / "mine-decoder-only").iterdir()) == ["decoder.onnx",
+                                                                                             "manifest.json"]
