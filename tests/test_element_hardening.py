@@ -7,9 +7,9 @@ import re
 
 import numpy as np
 import pytest
+from test_text_browser import text_server, text_site  # noqa: F401  (session fixtures: the small sentence bundles)
 
 from exporter.onnx_export import session
-from test_text_browser import text_server, text_site  # noqa: F401  (session fixtures: the small sentence bundles)
 
 pytestmark = pytest.mark.browser
 
@@ -213,7 +213,8 @@ IMAGE_CASES = {  # id: (mutation of the test-digits manifest, what the message m
     "anchor-string": (setting(["anchors", 3, "coords", 1], "x"), 'anchors[3].coords[1] must be a finite number, got "x"'),
     "anchor-infinite": (setting(["anchors", 0, "coords", 0], INF), "anchors[0].coords[0] must be a finite number, got Infinity"),
     "anchor-null": (setting(["anchors", 5, "coords", 4], None), "anchors[5].coords[4] must be a finite number, got null"),
-    "anchor-short": (setting(["anchors", 2, "coords"], [0, 0, 0, 0]), "anchors[2].coords must be a list of 5 entries (latent.k), got a list of 4"),
+    "anchor-short": (setting(["anchors", 2, "coords"], [0, 0, 0, 0]),
+                     "anchors[2].coords must be a list of 5 entries (latent.k), got a list of 4"),
     "axis-min-string": (setting(["axes", 0, "min"], "a"), 'axes[0].min must be a finite number, got "a"'),
     "axis-max-infinite": (setting(["axes", 1, "max"], INF), "axes[1].max must be a finite number"),
     "axis-max-below-min": (setting(["axes", 2, "max"], -5), "axes[2].max must be a finite number greater than min"),
@@ -228,7 +229,8 @@ IMAGE_CASES = {  # id: (mutation of the test-digits manifest, what the message m
     "graph-404": (setting(["graphs", "decoder", "file"], "gone.onnx"), "gone.onnx: HTTP 404"),
     "graph-outside": (setting(["graphs", "decoder", "file"], "../test-conv/decoder.onnx"),
                       'graphs.decoder.file must be a file name in the bundle\'s folder, got "../test-conv/decoder.onnx"'),
-    "name-dots": (setting(["name"], "../evil"), 'manifest.json: name must be a bundle name matching ^[a-z0-9][a-z0-9._-]{0,63}$, got "../evil"'),
+    "name-dots": (setting(["name"], "../evil"),
+                  'manifest.json: name must be a bundle name matching ^[a-z0-9][a-z0-9._-]{0,63}$, got "../evil"'),
     "name-upper": (setting(["name"], "Digits"), "name must be a bundle name matching"),
     "name-long": (setting(["name"], "d" * 65), "name must be a bundle name matching"),
 }
@@ -366,7 +368,8 @@ def test_decode_rejects_non_finite_numbers_and_non_numbers(page, http_server, co
         for (const [name, batch] of Object.entries({{ empty: [], not_array: 'abc', nothing: undefined }})) {{
           out[name] = await x.decode(batch).then(() => 'resolved', (e) => e.constructor.name);
         }}
-        out.float32array = await x.decode([new Float32Array(5), new Float64Array([0, 1, 0, 0, 0])]).then((r) => r.length, (e) => e.message);
+        out.float32array = await x.decode([new Float32Array(5), new Float64Array([0, 1, 0, 0, 0])])
+          .then((r) => r.length, (e) => e.message);
         return out;
     }}""")
     assert got == {**expected_classes(), "empty": "TypeError", "not_array": "TypeError", "nothing": "TypeError",
