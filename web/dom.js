@@ -8,6 +8,6 @@ export function el(tag, props = {}, children = []) {
 /** How a real example is named in pickers: its sentence, or its class and index. */
 export function anchorLabel(manifest, anchor) {
   if (anchor.text !== undefined) return anchor.text.length > 70 ? `${anchor.text.slice(0, 69)}…` : anchor.text;
-  const name = anchor.label === null ? 'example' : (manifest.dataset.label_names[anchor.label] ?? String(anchor.label));
+  const name = anchor.label == null ? 'example' : (manifest.dataset?.label_names?.[anchor.label] ?? String(anchor.label));
   return `${name} (#${anchor.index})`;
 }

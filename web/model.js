@@ -1,30 +1,35 @@
 // A bundle in the browser: fetch the manifest (the one contract with Python), load its graphs,
 // and decode batches of PCA coordinates. One class per bundle kind.
+import { checkBatch } from './coords.js';
+import { checkSession, fileOf, layoutOf, sizesOf, validateManifest, validateVocab } from './manifest.js';
 import { Graph } from './runtime.js';
 import { detokenize } from './text/tokenizer.js';
 
-export const FORMAT = 'latent-explorer-bundle';
-export const FORMAT_VERSION = 1;
-
-async function fetchJSON(url) {
+/** GET `url`; failures name the file ("decoder.onnx: HTTP 404 …"). Aborts pass through as AbortError. */
+async function fetchFile(url, signal) {
   let response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { signal });
   } catch (e) {
-    throw new Error(`could not fetch ${url} (${e.message})`);
+    if (signal?.aborted) throw signal.reason;
+    throw new Error(`${fileOf(url)}: could not fetch ${url} (${e.message})`);
   }
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+  if (!response.ok) throw new Error(`${fileOf(url)}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+  return response;
+}
+
+async function fetchJSON(url, signal) {
+  const response = await fetchFile(url, signal);
   try {
     return await response.json();
-  } catch {
-    throw new Error(`${url}: not valid JSON`);
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw new Error(`${fileOf(url)}: not valid JSON`);
   }
 }
 
-function loadGraphs(manifest, url) {
-  const names = Object.keys(manifest.graphs);
-  return Promise.all(names.map((n) => Graph.load(new URL(manifest.graphs[n].file, url).href, manifest.graphs[n])))
-    .then((graphs) => Object.fromEntries(names.map((n, i) => [n, graphs[i]])));
+async function fetchBytes(url, signal) {
+  return new Uint8Array(await (await fetchFile(url, signal)).arrayBuffer());
 }
 
 /** Shared by every kind: the PCA axes, their spread, the real examples. */
@@ -36,15 +41,17 @@ class BaseModel {
     this.std = manifest.pca.std;
   }
 
-  /** batch (array of k-length arrays) -> one Float32Array, row-major [batch, k]. */
+  /** batch (array of k-length arrays of finite numbers, see coords.js) -> one Float32Array, row-major [batch, k]. */
   flatten(batch) {
-    if (!Array.isArray(batch) || batch.length === 0) throw new TypeError('decode(batch): batch must be a non-empty array of coordinate arrays');
-    const flat = new Float32Array(batch.length * this.k);
-    batch.forEach((row, i) => {
-      if (row.length !== this.k) throw new TypeError(`decode(batch): row ${i} has ${row.length} coordinates, the model takes ${this.k}`);
-      flat.set(row, i * this.k);
-    });
+    const rows = checkBatch(batch, this.k);
+    const flat = new Float32Array(rows.length * this.k);
+    rows.forEach((row, i) => flat.set(row, i * this.k));
     return flat;
+  }
+
+  /** Free the graphs' wasm sessions (after their queued runs): the element no longer shows this bundle. */
+  release() {
+    Object.values(this.graphs).forEach((g) => g.release());
   }
 }
 
@@ -70,13 +77,15 @@ export class ImageModel extends BaseModel {
  * per session.run, looped here; "unrolled" runs the whole greedy loop inside one graph.
  */
 export class TextModel extends BaseModel {
-  static async prepare(manifest, url) {
-    return { vocab: await fetchJSON(new URL(manifest.text.vocab, url).href) };
+  /** vocab.json, checked against the manifest: id -> token. */
+  static async prepare(manifest, url, signal) {
+    const vocabUrl = new URL(manifest.text.vocab, url).href;
+    return { itos: validateVocab(await fetchJSON(vocabUrl, signal), manifest, vocabUrl, url) };
   }
 
-  constructor(manifest, graphs, { vocab }) {
+  constructor(manifest, graphs, { itos }) {
     super(manifest, graphs);
-    this.itos = vocab.specials.concat(vocab.tokens);
+    this.itos = itos;
     this.specials = manifest.text.specials; // {pad, unk, bos, eos} -> ids
     this.maxLen = manifest.text.max_len;
     this.variant = manifest.text.variant;
@@ -135,16 +144,35 @@ export class TextModel extends BaseModel {
 
 const KINDS = { image: ImageModel, text: TextModel };
 
-/** Load the bundle whose manifest is at `src` (resolved against the page). */
-export async function loadModel(src) {
+/**
+ * Load the bundle whose manifest is at `src` (resolved against the page): check the manifest,
+ * download every graph (and the vocabulary) at once while the runtime compiles, check each
+ * graph against the manifest, and only then hand back a model. `signal` aborts the downloads.
+ */
+export async function loadModel(src, { signal } = {}) {
   const url = new URL(src, document.baseURI).href;
-  const manifest = await fetchJSON(url);
-  if (manifest.format !== FORMAT) throw new Error(`${url}: not a latent-explorer manifest`);
-  if (manifest.format_version !== FORMAT_VERSION) {
-    throw new Error(`${url}: format version ${manifest.format_version}, this element reads ${FORMAT_VERSION}`);
-  }
+  const manifest = validateManifest(await fetchJSON(url, signal), url);
+  const names = Object.keys(layoutOf(manifest));
+  const files = names.map((g) => manifest.graphs[g].file);
+  const downloads = files.map((f) => fetchBytes(new URL(f, url).href, signal));
+  downloads.forEach((d) => d.catch(() => {})); // awaited below, unless an earlier step fails first
   const Kind = KINDS[manifest.kind];
-  if (!Kind) throw new Error(`${url}: bundle kind "${manifest.kind}" is not supported by this element`);
-  const [graphs, extra] = await Promise.all([loadGraphs(manifest, url), Kind.prepare?.(manifest, url)]);
+  const extra = await Kind.prepare?.(manifest, url, signal);
+  const sizes = sizesOf(manifest);
+  const created = await Promise.allSettled(names.map(async (g, i) => {
+    const outputs = Object.fromEntries(Object.entries(layoutOf(manifest)[g].outputs)
+      .map(([name, { shape }]) => [name, shape.map((d) => (d === 'batch' ? d : sizes[d]))]));
+    return Graph.create(await downloads[i], files[i], outputs);
+  }));
+  const graphs = Object.fromEntries(names.map((g, i) => [g, created[i].value]).filter(([, graph]) => graph));
+  try {
+    const failed = created.find((c) => c.status === 'rejected');
+    if (failed) throw failed.reason;
+    signal?.throwIfAborted();
+    names.forEach((g, i) => checkSession(graphs[g].session, g, manifest, sizes, files[i]));
+  } catch (e) {
+    Object.values(graphs).forEach((g) => g.release());
+    throw e;
+  }
   return new Kind(manifest, graphs, extra);
 }

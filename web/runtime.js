@@ -19,23 +19,32 @@ export function loadOrt() {
 
 /**
  * One ONNX graph. `run` calls are serialized: the wasm backend runs one inference per
- * session at a time, and a queue keeps slider updates in order.
+ * session at a time, and a queue keeps slider updates in order. Every result's output dims are
+ * checked against `outputs` (name -> shape, "batch" for the batch axis), so a graph whose sizes
+ * disagree with its manifest fails loudly instead of painting a wrong picture.
  */
 export class Graph {
-  static async load(url, spec) {
+  /**
+   * bytes: the .onnx file, fetched by the caller (so a 404 reads "decoder.onnx: HTTP 404", not
+   * onnxruntime's "failed to load external data"); file: its name, for messages.
+   */
+  static async create(bytes, file, outputs) {
     const ort = await loadOrt();
-    const session = await ort.InferenceSession.create(url, { executionProviders: ['wasm'] });
-    return new Graph(ort, session, spec);
+    let session;
+    try {
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    } catch (e) {
+      throw new Error(`${file}: not a graph onnxruntime can load (${e.message})`);
+    }
+    return new Graph(ort, session, file, outputs);
   }
 
-  constructor(ort, session, spec) {
+  constructor(ort, session, file, outputs) {
     this.ort = ort;
     this.session = session;
-    this.spec = spec; // the manifest's graph entry: file, inputs, outputs, atol
+    this.file = file;
+    this.outputs = outputs;
     this.queue = Promise.resolve();
-    const declared = Object.keys(spec.inputs).concat(Object.keys(spec.outputs)).join(',');
-    const actual = session.inputNames.concat(session.outputNames).join(',');
-    if (declared !== actual) throw new Error(`${spec.file}: graph has ${actual}, manifest declares ${declared}`);
   }
 
   /** Build a float32 tensor with explicit dims. */
@@ -43,10 +52,27 @@ export class Graph {
     return new this.ort.Tensor('float32', data, dims);
   }
 
-  /** feeds: { inputName: ort.Tensor } keyed by the graph's input names. */
+  /** feeds: { inputName: ort.Tensor } keyed by the graph's input names; all share the batch axis 0. */
   run(feeds) {
-    const result = this.queue.then(() => this.session.run(feeds));
+    const batch = Object.values(feeds)[0].dims[0];
+    const result = this.queue.then(() => this.session.run(feeds)).then((out) => this.check(out, batch));
     this.queue = result.catch(() => {});
     return result;
+  }
+
+  check(out, batch) {
+    for (const [name, shape] of Object.entries(this.outputs)) {
+      const want = shape.map((d) => (d === 'batch' ? batch : d));
+      const dims = out[name]?.dims ?? [];
+      if (dims.length !== want.length || dims.some((d, i) => d !== want[i])) {
+        throw new Error(`${this.file}: output ${name} has shape [${dims}], expected [${want}]`);
+      }
+    }
+    return out;
+  }
+
+  /** Free the wasm session once the runs already queued have finished. */
+  release() {
+    this.queue = this.queue.then(() => this.session.release()).catch(() => {});
   }
 }
