@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_text_browser import text_server, text_site  # noqa: F401  (session fixtures: the small sentence bundles)
 
-from exporter.onnx_export import session
+from exporter.export.graphs import session
 
 pytestmark = pytest.mark.browser
 
