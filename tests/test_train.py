@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from exporter.train import checkpoint
 from exporter.configs import VAEConfig
+from exporter.train import checkpoint
 from exporter.train.image import TrainConfig, load_model, train
 
 
