@@ -4,6 +4,7 @@ numeric flag is checked by argparse before any work starts."""
 import argparse
 import logging
 import math
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -74,6 +75,11 @@ def refuse(a, flags, why):
             raise ArgumentError(f"{flag}: {why}")
 
 
+def main_process():
+    """False in every torchrun worker but rank 0: only one process reports."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def cmd_train(a):
     run = Path(a.out)
     if a.sentences or a.dataset == "wordnet":
@@ -84,7 +90,9 @@ def cmd_train(a):
     cfg = TrainConfig(**given(a, TrainConfig))
     arch = a.arch or VAEConfig.arch
     model_cfg = VAEConfig(**{"latent_size": LATENT_SIZE[arch], **given(a, VAEConfig), "arch": arch})
-    state = train(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
+    state = train(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs, device=a.device)
+    if not main_process():
+        return
     m = state.get("test_metrics") or {}
     print(f"trained {state['dataset']} for {state['epoch'] + 1} epochs in {state['train_seconds']:.0f}s -> {run}")
     if m:
@@ -98,10 +106,12 @@ def train_sentences(a, run):
     from .train.text import LM_DIR, train_lm, train_text
     cfg = TextTrainConfig(**given(a, TextTrainConfig))
     model_cfg = TextVAEConfig(**given(a, TextVAEConfig, emb="hidden"))
-    vae = train_text(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs)
+    vae = train_text(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs, device=a.device)
     lm_run = run / LM_DIR
     lm = train_lm(cfg, checkpoint.config(TextVAEConfig, vae, "model_config", run), lm_run,
-                  resume=(lm_run / checkpoint.FILENAME).exists(), epochs=vae["train_config"]["epochs"])
+                  resume=(lm_run / checkpoint.FILENAME).exists(), epochs=vae["train_config"]["epochs"], device=a.device)
+    if not main_process():
+        return
     print(f"trained {vae['dataset']} for {vae['epoch'] + 1} epochs in {vae['train_seconds']:.0f}s "
           f"(LM baseline {lm['train_seconds']:.0f}s) -> {run}")
     v, b = vae.get("test_metrics") or {}, lm.get("test_metrics") or {}
@@ -198,6 +208,8 @@ def parser():
     t.add_argument("--seed", type=natural, help=f"default {img.seed}")
     t.add_argument("--limit", type=count, help="images: train on only the first N training images (quick checks)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where to train (default auto: CUDA if available); under torchrun, one device per process")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("export", help="fit PCA on a run's latent means and write a bundle")

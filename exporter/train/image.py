@@ -24,7 +24,7 @@ def evaluate(model, x, batch_size=512, seed=0):
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         for i in range(0, len(x), batch_size):
-            xb = torch.from_numpy(x[i:i + batch_size])
+            xb = torch.from_numpy(x[i:i + batch_size]).to(next(model.parameters()).device)
             logits, mu, logvar = model(xb)
             rec, kl = loss_terms(logits, xb, mu, logvar)
             rec_sum, kl_sum = rec_sum + rec.sum().item(), kl_sum + kl.sum().item()
@@ -55,7 +55,7 @@ class ImageTask(loop.Task):
         return torch.randperm(len(self.x), generator=generator).split(self.cfg.batch_size)
 
     def loss(self, model, idx, epoch, step):
-        xb = self.x[idx]
+        xb = self.x[idx].to(self.device)
         logits, mu, logvar = model(xb)
         rec, kl = loss_terms(logits, xb, mu, logvar)
         loss = (rec + kl_weight(self.cfg, epoch) * kl).mean()
@@ -71,9 +71,9 @@ class ImageTask(loop.Task):
         return {"dataset": self.data.name}
 
 
-def train(cfg: TrainConfig, model_cfg: VAEConfig, run_dir, resume=False, epochs=None, progress=True):
+def train(cfg: TrainConfig, model_cfg: VAEConfig, run_dir, resume=False, epochs=None, progress=True, device="auto"):
     """Train (or resume) an image VAE in `run_dir`; returns the final checkpoint payload."""
-    return loop.fit(ImageTask, cfg, model_cfg, run_dir, resume, epochs, progress)
+    return loop.fit(ImageTask, cfg, model_cfg, run_dir, resume, epochs, progress, device)
 
 
 def load_model(run_dir):

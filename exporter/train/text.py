@@ -84,16 +84,23 @@ def load_corpus(cfg: TextTrainConfig, vocab=None):
     return name, vocab, type(split)(*(Corpus(part, vocab, cfg.max_tokens) for part in split)), digest
 
 
-def batch_loss(model, batch, w, free_bits):
-    """Training objective for one batch, plus per-sentence (reconstruction, kl) for logging."""
+def batch_loss(model, batch, w, free_bits, vae=True):
+    """Training objective for one batch, plus per-sentence (reconstruction, kl) for logging.
+    `vae` says whether `model` (maybe wrapped for several processes) returns mu and logvar too."""
     inputs, targets, lengths = batch
-    if isinstance(model, TextVAE):
+    if vae:
         logits, mu, logvar = model(inputs, targets, lengths)
         rec, kl = reconstruction(logits, targets), kl_per_dim(mu, logvar)      # (B,), (B, Z)
         kl_term = kl.mean(0).clamp(min=free_bits).sum() if free_bits > 0 else kl.sum(1).mean()
         return rec.mean() + w * kl_term, rec, kl.sum(1)
     rec = reconstruction(model(inputs), targets)
     return rec.mean(), rec, torch.zeros_like(rec)
+
+
+def to(tensors, model):
+    """Tensors moved to the device the model is on."""
+    device = next(model.parameters()).device
+    return [t.to(device) for t in tensors]
 
 
 @torch.no_grad()
@@ -110,10 +117,10 @@ def evaluate(model, data: "Corpus", seed=0, accuracy=True, batch_size=256):
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         for idx in data.batches(batch_size):
-            _, rec, kl = batch_loss(model, data.batch(idx), 1.0, 0.0)
+            _, rec, kl = batch_loss(model, to(data.batch(idx), model), 1.0, 0.0, isinstance(model, TextVAE))
             rec_sum, kl_sum = rec_sum + rec.sum().item(), kl_sum + kl.sum().item()
             if isinstance(model, TextVAE) and accuracy:
-                _, targets, lengths = data.batch(idx)
+                _, targets, lengths = to(data.batch(idx), model)
                 mu, _ = model.encode(targets, lengths)
                 mus.append(mu)
                 tokens, _ = model.reconstruct(mu)                              # (B, max_len)
@@ -157,7 +164,8 @@ class SentenceTask(loop.Task):
         return self.data.train.batches(self.cfg.batch_size, generator)
 
     def loss(self, model, idx, epoch, step):
-        loss, rec, kl = batch_loss(model, self.data.train.batch(idx), kl_weight(self.cfg, step), self.cfg.free_bits)
+        batch = [t.to(self.device) for t in self.data.train.batch(idx)]
+        loss, rec, kl = batch_loss(model, batch, kl_weight(self.cfg, step), self.cfg.free_bits, self.kind == KIND_VAE)
         return loss, {"loss": loss.item() * len(idx), "reconstruction": rec.sum().item(), "kl": kl.sum().item()}
 
     def record(self, epoch, step):
@@ -184,15 +192,17 @@ class LMTask(SentenceTask):
         return {}
 
 
-def train_text(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True):
+def train_text(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True,
+               device="auto"):
     """Train (or resume) the sentence VAE in `run_dir`; returns the final checkpoint payload."""
-    return loop.fit(SentenceTask, cfg, model_cfg, run_dir, resume, epochs, progress)
+    return loop.fit(SentenceTask, cfg, model_cfg, run_dir, resume, epochs, progress, device)
 
 
-def train_lm(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True):
+def train_lm(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True,
+             device="auto"):
     """Train (or resume) the GRULM baseline on the same split; by convention run_dir is
     `<vae run>/lm` (LM_DIR), where export_text_run looks for its test metrics."""
-    return loop.fit(LMTask, cfg, model_cfg, run_dir, resume, epochs, progress)
+    return loop.fit(LMTask, cfg, model_cfg, run_dir, resume, epochs, progress, device)
 
 
 def load_text_model(run_dir, kind=KIND_VAE):
