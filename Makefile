@@ -36,7 +36,7 @@ browser: env
 
 # The shipped bundles, reproducibly: each target retrains from scratch (fixed seeds) and exports
 # over the committed bundle only if the export gate passes.
-MODELS := models/digits models/fashion-mnist models/wordnet-sentences
+MODELS := models/digits models/fashion-mnist models/wordnet-sentences models/shapes
 models: $(MODELS)
 models/digits: env
 	rm -rf build/runs/digits
@@ -47,6 +47,10 @@ models/fashion-mnist: env
 	$(BIN)/latent-explorer train --dataset fashion-mnist --arch conv --epochs 30 \
 	  --batch-size 128 --out build/runs/fashion-mnist
 	$(BIN)/latent-explorer export build/runs/fashion-mnist --out $@
+models/shapes: env
+	rm -rf build/runs/shapes
+	$(BIN)/latent-explorer train --dataset shapes --arch conv --latent-size 8 --epochs 20 --out build/runs/shapes
+	$(BIN)/latent-explorer export build/runs/shapes --out $@
 models/wordnet-sentences: env
 	rm -rf build/runs/wordnet-sentences
 	$(BIN)/latent-explorer train --dataset wordnet --out build/runs/wordnet-sentences

@@ -14,11 +14,12 @@ class VAEConfig:
     latent_size: int = LATENT_SIZE["mlp"]  # dimension of z
     hidden: int = 256        # width of the hidden layer(s)
     channels: int = 32       # conv only: channels of the first conv layer (the second has 2x)
+    colors: int = 1          # 1: grey images (B, H, W); 3: RGB images (B, H, W, 3)
 
 
 @dataclass
 class TrainConfig:
-    dataset: str | None = None  # digits (default) | fashion-mnist | a name for --data
+    dataset: str | None = None  # digits (default) | fashion-mnist | shapes | a name for --data
     data: str | None = None    # folder of MNIST-style IDX files, or an .npz file
     epochs: int = 150          # passes over the training set
     batch_size: int = 64       # images per optimizer step

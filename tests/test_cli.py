@@ -116,3 +116,16 @@ def test_sentences_train_and_export(cli, tmp_path):
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert m["kind"] == "text" and m["text"]["variant"] == "unrolled" and list(m["graphs"]) == ["greedy", "encoder"]
     assert m["provenance"]["test_metrics"]["lm"]["nll"] > 0
+
+
+def test_colour_shapes_train_and_export(cli, tmp_path):
+    """RGB end to end: the generated shapes, a conv VAE on (H, W, 3), graphs on [batch, H, W, 3]."""
+    code, out, err = cli("train", "--dataset", "shapes", "--arch", "conv", "--epochs", "1", "--limit", "256",
+                         "--hidden", "32", "--channels", "8", "--latent-size", "6", "--out", tmp_path / "run")
+    assert code == 0, err
+    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "b")
+    assert code == 0, err
+    m = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert m["image"]["channels"] == 3 and m["dataset"]["label_names"] == ["circle", "square", "triangle"]
+    assert m["graphs"]["decoder"]["outputs"]["pixels"]["shape"] == ["batch", 32, 32, 3]
+    assert m["graphs"]["encoder"]["inputs"]["pixels"]["shape"] == ["batch", 32, 32, 3]

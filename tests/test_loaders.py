@@ -63,7 +63,7 @@ GOOD_GZ = gzip.compress(idx_bytes(TRAIN_X))
 IDX_CORRUPTIONS = [
     ("magic-not-idx", IMG, idx_bytes(TRAIN_X, head=b"\x12\x34\x08\x03"), "bad magic number"),
     ("magic-signed-byte", IMG, idx_bytes(TRAIN_X, head=b"\x00\x00\x09\x03"), "only 0x08"),
-    ("images-2d", IMG, idx_bytes(TRAIN_X.reshape(5, 12)), "must be 3-D"),
+    ("images-2d", IMG, idx_bytes(TRAIN_X.reshape(5, 12)), "must be (N, H, W) grey or (N, H, W, 3) RGB"),
     ("labels-2d", LBL, idx_bytes(TRAIN_Y.reshape(5, 1)), "must be 1-D"),
     ("fewer-bytes", IMG, idx_bytes(TRAIN_X)[:-2], "has 58 bytes of data, header promises 60"),
     ("more-bytes", IMG, idx_bytes(TRAIN_X) + b"\0", "has 61 bytes of data, header promises 60"),
@@ -194,7 +194,7 @@ NPZ_CORRUPTIONS = [
     ("zip-garbage", b"PK\x03\x04" + bytes(40), "not a readable npz"),
     ("pickled-object", dict(x=np.array([{"a": 1}], dtype=object)), "not a readable npz"),
     ("missing-x", dict(images=X_U8), "missing 'x' (found keys: images)"),
-    ("x-2d", dict(x=X_U8.reshape(20, 12)), "must be 3-D"),
+    ("x-2d", dict(x=X_U8.reshape(20, 12)), "must be (N, H, W) grey or (N, H, W, 3) RGB"),
     ("x-empty", dict(x=X_U8[:0]), "is empty"),
     ("x-int64", dict(x=X_U8.astype(np.int64)), "has dtype int64"),
     ("float-above-1", dict(x=X_U8 / 100.0), "must be in [0, 1]"),
@@ -238,3 +238,28 @@ def test_real_fashion_mnist():
     assert set(np.unique(data.y_train)) == set(range(10)) == set(np.unique(data.y_test))
     assert len(data.label_names) == 10
     print(f"FashionMNIST loaded in {elapsed:.2f}s")
+
+
+def test_rgb_npz_and_channel_checks(tmp_path):
+    """Colour images come as (N, H, W, 3); (N, H, W, 1) is grey; other channel counts are refused."""
+    rgb = (np.random.default_rng(0).random((10, 6, 6, 3)) * 255).astype(np.uint8)
+    np.savez(tmp_path / "rgb.npz", x=rgb)
+    data = load_npz(tmp_path / "rgb.npz")
+    assert data.shape == (6, 6, 3) and data.x_train.dtype == np.float32 and data.x_train.max() <= 1
+    np.savez(tmp_path / "one.npz", x=rgb[..., :1])
+    assert load_npz(tmp_path / "one.npz").shape == (6, 6)
+    np.savez(tmp_path / "five.npz", x=np.zeros((10, 6, 6, 5), np.uint8))
+    with pytest.raises(DataError, match=r"five.npz: 'x' must be \(N, H, W\) grey or \(N, H, W, 3\) RGB"):
+        load_npz(tmp_path / "five.npz")
+
+
+def test_shapes_are_generated_from_a_seed():
+    from exporter.data.shapes import SHAPES, generate
+    x, y, factors = generate(50, size=16, seed=3)
+    again, _, _ = generate(50, size=16, seed=3)
+    assert x.shape == (50, 16, 16, 3) and np.array_equal(x, again) and not np.array_equal(x, generate(50, 16, 4)[0])
+    assert 0 <= x.min() and x.max() <= 1 and set(y) <= set(range(len(SHAPES)))
+    assert set(factors) == {"shape", "colour", "x", "y", "size"} and all(len(v) == 50 for v in factors.values())
+    ink = x.max(-1).sum((1, 2))                       # bigger circles cover more pixels
+    circles = y == 0
+    assert np.corrcoef(ink[circles], factors["size"][circles] ** 2)[0, 1] > 0.95

@@ -84,8 +84,8 @@ def _find(folder, stem):
 
 def _images(path):
     x = read_idx(path)
-    if x.ndim != 3:
-        raise DataError(path, f"images must be 3-D (N, H, W), got {x.ndim}-D shape {x.shape}")
+    if not (x.ndim == 3 or (x.ndim == 4 and x.shape[3] == 3)):
+        raise DataError(path, f"images must be (N, H, W) grey or (N, H, W, 3) RGB, got shape {x.shape}")
     if x.size == 0:
         raise DataError(path, f"contains no images (shape {x.shape})")
     out = x.astype(np.float32)

@@ -38,7 +38,10 @@ def load(dataset=None, data_dir=None, seed=0):
         return load_idx_folder(path, name=dataset or path.name, label_names=labels)
     if dataset in (None, "digits"):
         return load_digits(seed)
+    if dataset == "shapes":
+        from .shapes import load_shapes
+        return load_shapes(seed)
     if dataset == "fashion-mnist":
         from .idx import FASHION_MNIST_DIR, FASHION_MNIST_LABELS, load_idx_folder
         return load_idx_folder(FASHION_MNIST_DIR, name="fashion-mnist", label_names=FASHION_MNIST_LABELS)
-    raise DataError(dataset, "unknown dataset (choose digits or fashion-mnist, or pass --data DIR|FILE.npz)")
+    raise DataError(dataset, "unknown dataset (choose digits, fashion-mnist or shapes, or pass --data DIR|FILE.npz)")

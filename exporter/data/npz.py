@@ -40,8 +40,10 @@ def _read(path):
 def _images(path, key, x):
     if x.dtype != np.uint8 and x.dtype.kind != "f":
         raise DataError(path, f"'{key}' has dtype {x.dtype}; need uint8 (0..255) or float in [0, 1]")
-    if x.ndim != 3:
-        raise DataError(path, f"'{key}' must be 3-D (N, H, W), got {x.ndim}-D shape {x.shape}")
+    if x.ndim == 4 and x.shape[3] == 1:
+        x = x[..., 0]
+    if not (x.ndim == 3 or (x.ndim == 4 and x.shape[3] == 3)):
+        raise DataError(path, f"'{key}' must be (N, H, W) grey or (N, H, W, 3) RGB, got shape {x.shape}")
     if x.size == 0:
         raise DataError(path, f"'{key}' is empty (shape {x.shape})")
     if x.dtype == np.uint8:

@@ -1,5 +1,5 @@
-"""An image bundle: `decoder.onnx` (coords (B, Z) -> pixels (B, H, W)) and, when an encoder is
-given, `encoder.onnx` (pixels (B, H, W) -> coords (B, Z)), both with the PCA inside.
+"""An image bundle: `decoder.onnx` (coords (B, Z) -> pixels (B, H, W) grey or (B, H, W, 3) RGB)
+and, when an encoder is given, `encoder.onnx` (pixels -> coords (B, Z)), both with the PCA inside.
 
 `export_image_bundle` is the public API for anyone with a trained decoder (and encoder);
 `export_run` feeds it from one of our training runs and measures how faithful the points are.
@@ -63,10 +63,11 @@ def _encoder_inputs(images, decoded, seed):
 def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sliders=5, labels=None,
                         label_names=None, name=None, dataset=None, title=None, provenance=None, metrics=None,
                         preprocess=None, n_anchors=30, range_sigma=3.0, atol=1e-5, seed=0):
-    """Export `decoder` (a torch module mapping z (B, Z) to images (B, H, W) with values in [0, 1])
+    """Export `decoder` (a torch module mapping z (B, Z) to images (B, H, W), or (B, H, W, 3) for
+    colour, with values in [0, 1])
     and the PCA of `latents` (N, Z), e.g. posterior means of the training set, as a bundle in `out`.
 
-    `encoder` (optional) maps images (B, H, W) to mu (B, Z); with it the bundle gets encoder.onnx
+    `encoder` (optional) maps images (B, H, W[, 3]) to mu (B, Z); with it the bundle gets encoder.onnx
     and the element a drawing pad. `images` (optional, held-out images) are used to validate it.
     `labels` (N,) and `label_names` label the anchors. Raises ExportValidationError (and leaves
     any bundle already at `out` untouched) if onnxruntime disagrees with torch by more than atol."""
@@ -79,7 +80,9 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
     std = pca_.std(pca)
     with torch.no_grad():
         probe = decoder(torch.from_numpy(latents[:2]))
-    image_shape = tuple(probe.shape[-2:])
+    image_shape = tuple(probe.shape[1:])
+    if not (len(image_shape) == 2 or (len(image_shape) == 3 and image_shape[2] == 3)):
+        raise ArgumentError(f"the decoder must give images (B, H, W) or (B, H, W, 3), got {tuple(probe.shape)}")
     z = latents.shape[1]
     module = PCADecoder(decoder, pca.components_, pca.mean_, image_shape).eval()
     spec = GraphSpec("decoder.onnx", {"coords": {"dtype": "float32", "shape": ["batch", z]}},
@@ -109,7 +112,8 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
             validate(tmp / espec.file, enc, espec, {"pixels": inputs})
         manifest = bundle.write_manifest(tmp, Manifest(
             name=name, title=title or name, kind="image", graphs=graphs,
-            image=Image(height=image_shape[0], width=image_shape[1], preprocess=dict(preprocess or PREPROCESS)),
+            image=Image(height=image_shape[0], width=image_shape[1], channels=3 if len(image_shape) == 3 else 1,
+                        preprocess=dict(preprocess or PREPROCESS)),
             latent=Latent(z),
             pca=PCAInfo(mean=pca.mean_.tolist(), components=pca.components_.tolist(), std=std.tolist(),
                         explained_variance_ratio=pca.explained_variance_ratio_.tolist()),

@@ -41,7 +41,8 @@ class ImageTask(loop.Task):
     def __init__(self, cfg: TrainConfig, model_cfg: VAEConfig, state=None):
         super().__init__(cfg, model_cfg, state)
         self.data = load_images(cfg.dataset, cfg.data, seed=cfg.seed)
-        model_cfg.height, model_cfg.width = self.data.shape
+        model_cfg.height, model_cfg.width = self.data.shape[:2]
+        model_cfg.colors = self.data.shape[2] if len(self.data.shape) == 3 else 1
         self.x = torch.from_numpy(self.data.x_train[:cfg.limit])
         self.label = self.data.name
 
