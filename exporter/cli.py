@@ -128,11 +128,13 @@ def cmd_export(a):
     name = check_name(a.name, "--name") if a.name else slug(Path(a.out).resolve().name)
     bundle.check_out(a.out)
     if checkpoint.load(a.run).get("kind") == "text-vae":
+        if a.weights != "float32":
+            raise ArgumentError("--weights: only image bundles can store their weights compressed so far")
         from .export.text import export_text_run
         m = export_text_run(a.run, a.out, sliders=a.sliders, name=name, variant=a.variant)
     else:
         from .export.image import export_run
-        m = export_run(a.run, a.out, sliders=a.sliders, name=name)
+        m = export_run(a.run, a.out, sliders=a.sliders, name=name, weights=a.weights)
     diff = max(d for g in m.graphs.values() for d in g.validation["max_abs_diff"].values())
     shown = sum(m.pca.explained_variance_ratio[a.component] for a in m.axes if a.component is not None)
     print(f"exported {a.out} ({m.kind}): Z={m.latent.size}, {len(m.axes)} sliders "
@@ -218,6 +220,9 @@ def parser():
     e.add_argument("--sliders", type=count, default=5, help="sliders for the leading PCA components (default 5; "
                    "components explaining under 0.5%% of the variance are left out)")
     e.add_argument("--name", help="bundle name: a-z, 0-9, '.', '_', '-' (default: from the --out folder's name)")
+    e.add_argument("--weights", choices=("float32", "float16", "int8"), default="float32",
+                   help="images: store the big weight matrices as float32 (default), float16 (half the size) or "
+                        "int8 (a quarter; pixels move by up to a few percent), restored to float32 at load time")
     e.add_argument("--variant", choices=("step", "unrolled"), default="unrolled",
                    help="sentences: the whole greedy loop in one graph (default, faster in the browser) "
                         "or one GRU step per graph call, looped in JS")

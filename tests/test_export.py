@@ -238,3 +238,22 @@ def test_an_encoder_is_exported_and_validated(tmp_path):
     with torch.no_grad():
         mu = enc(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(coords, fit_pca(lat).transform(mu.astype(np.float64)), atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["float16", "int8"])
+def test_compressed_weights_are_smaller_and_gated(tmp_path, mode):
+    """--weights float16|int8: the big matrices are stored small and restored to float32 inside the
+    graph; the file is checked against torch with its mode's tolerance, and the difference to the
+    float32 graph is recorded."""
+    from exporter.export.weights import ATOL
+    torch.manual_seed(0)
+    dec = nn.Sequential(nn.Linear(8, 256), nn.Tanh(), nn.Linear(256, 256), nn.Unflatten(1, (16, 16)), nn.Sigmoid())
+    full = export_image_bundle(dec, latents(), tmp_path / "f32")
+    small = export_image_bundle(dec, latents(), tmp_path / mode, weights=mode)
+    size = {k: (tmp_path / k / "decoder.onnx").stat().st_size for k in ("f32", mode)}
+    assert size[mode] < {"float16": 0.6, "int8": 0.35}[mode] * size["f32"], size
+    g = small.graphs["decoder"]
+    assert g.weights == mode and g.atol == ATOL[mode] and full.graphs["decoder"].weights == "float32"
+    assert 0 < g.validation["vs_float32_graph"] <= ATOL[mode]
+    types = {n.op_type for n in onnx.load(str(tmp_path / mode / "decoder.onnx")).graph.node}
+    assert {"float16": "Cast", "int8": "DequantizeLinear"}[mode] in types

@@ -20,8 +20,10 @@ from ..space import pca as pca_
 from ..space.points import pick_anchors, validation_coords
 from .graphs import export, session
 from .validate import compare, validate
+from .weights import ATOL, MODES, compress
 
 log = logging.getLogger("latent_explorer")
+ENCODER_ATOL = {"float16": 5e-3, "int8": 0.1}  # compressed encoders: max coordinate error, in units of the largest std
 PREPROCESS = {"background": 0.0, "ink": 1.0, "resize": "area"}  # training images: light ink on a dark ground
 
 
@@ -62,15 +64,17 @@ def _encoder_inputs(images, decoded, seed):
 
 def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sliders=5, labels=None,
                         label_names=None, name=None, dataset=None, title=None, provenance=None, metrics=None,
-                        preprocess=None, n_anchors=30, range_sigma=3.0, atol=1e-5, seed=0):
+                        preprocess=None, n_anchors=30, range_sigma=3.0, atol=1e-5, seed=0, weights="float32"):
     """Export `decoder` (a torch module mapping z (B, Z) to images (B, H, W), or (B, H, W, 3) for
     colour, with values in [0, 1])
     and the PCA of `latents` (N, Z), e.g. posterior means of the training set, as a bundle in `out`.
 
     `encoder` (optional) maps images (B, H, W[, 3]) to mu (B, Z); with it the bundle gets encoder.onnx
     and the element a drawing pad. `images` (optional, held-out images) are used to validate it.
-    `labels` (N,) and `label_names` label the anchors. Raises ExportValidationError (and leaves
-    any bundle already at `out` untouched) if onnxruntime disagrees with torch by more than atol."""
+    `labels` (N,) and `label_names` label the anchors. `weights` stores the big weight matrices
+    as float32 (default), float16 or int8 (see export/weights.py); the gate then allows that
+    mode's tolerance. Raises ExportValidationError (and leaves any bundle already at `out`
+    untouched) if onnxruntime disagrees with torch by more than the atol."""
     latents = np.asarray(latents, dtype=np.float32)
     if latents.ndim != 2 or not np.isfinite(latents).all():
         raise ArgumentError(f"latents must be a finite (N, Z) array, got shape {latents.shape}")
@@ -85,8 +89,11 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
         raise ArgumentError(f"the decoder must give images (B, H, W) or (B, H, W, 3), got {tuple(probe.shape)}")
     z = latents.shape[1]
     module = PCADecoder(decoder, pca.components_, pca.mean_, image_shape).eval()
+    if weights not in MODES:
+        raise ArgumentError(f"--weights {weights}: choose one of {', '.join(MODES)}")
+    tol = max(atol, ATOL[weights] or 0.0)
     spec = GraphSpec("decoder.onnx", {"coords": {"dtype": "float32", "shape": ["batch", z]}},
-                     {"pixels": {"dtype": "float32", "shape": ["batch", *image_shape]}}, atol)
+                     {"pixels": {"dtype": "float32", "shape": ["batch", *image_shape]}}, tol, weights=weights)
     coords = validation_coords(std, seed=seed)
     anchor_idx = pick_anchors(None if labels is None else np.asarray(labels), n_anchors, seed, len(latents))
     anchor_coords = pca.transform(latents[anchor_idx].astype(np.float64)).astype(np.float32)
@@ -94,11 +101,14 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
     with bundle.staged(out) as tmp:
         path = tmp / spec.file
         export(module, [torch.from_numpy(coords[:2])], path, spec)
+        float32 = session(path).run(["pixels"], {"coords": coords})[0]
+        compress(path, weights)
         validate(path, module, spec, {"coords": np.concatenate([coords, anchor_coords])})
         with torch.no_grad():  # an anchor decodes to the model's own reconstruction: decoder(mu), no PCA
             recon = decoder(torch.from_numpy(latents[anchor_idx])).reshape(-1, *image_shape).numpy()
         compare(path, spec, {"coords": anchor_coords}, {"pixels": recon}, "anchors")
         pixels = session(path).run(["pixels"], {"coords": coords})[0]
+        spec.validation["vs_float32_graph"] = float(np.abs(pixels - float32).max())
         if pixels.min() < 0 or pixels.max() > 1:
             raise ExportValidationError(path, [f"pixels range [{pixels.min():.3g}, {pixels.max():.3g}] is "
                                                "outside [0, 1]; end the decoder with a sigmoid"])
@@ -106,9 +116,12 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
             enc = PCAEncoder(encoder.eval(), pca.components_, pca.mean_).eval()
             graphs["encoder"] = espec = GraphSpec(
                 "encoder.onnx", {"pixels": {"dtype": "float32", "shape": ["batch", *image_shape]}},
-                {"coords": {"dtype": "float32", "shape": ["batch", z]}}, atol)
+                {"coords": {"dtype": "float32", "shape": ["batch", z]}}, atol, weights=weights)
             inputs = _encoder_inputs(images, pixels, seed)
             export(enc, [torch.from_numpy(inputs[:2])], tmp / espec.file, espec)
+            if weights != "float32":  # the point moves a little; what the user sees is its decode
+                espec.atol = ENCODER_ATOL[weights] * float(std.max())
+            compress(tmp / espec.file, weights)
             validate(tmp / espec.file, enc, espec, {"pixels": inputs})
         manifest = bundle.write_manifest(tmp, Manifest(
             name=name, title=title or name, kind="image", graphs=graphs,
@@ -143,7 +156,7 @@ def faithfulness(model, x, sliders, pca):
     return {"n_images": len(x), **out}
 
 
-def export_run(run_dir, out, sliders=5, name=None, atol=1e-5):
+def export_run(run_dir, out, sliders=5, name=None, atol=1e-5, weights="float32"):
     """PCA on the training set's latent means of a trained run, then export_image_bundle."""
     from ..space.encode import image_means
     from ..train.checkpoint import config
@@ -163,4 +176,4 @@ def export_run(run_dir, out, sliders=5, name=None, atol=1e-5):
     return export_image_bundle(model.image_decoder(), latents, out, encoder=model.image_encoder(), images=test,
                                sliders=sliders, labels=data.y_train, label_names=data.label_names,
                                dataset=data.name, name=name, title=f"{data.name} ({state['model_config']['arch']} VAE)",
-                               provenance=provenance, metrics=metrics, atol=atol, seed=cfg.seed)
+                               provenance=provenance, metrics=metrics, atol=atol, seed=cfg.seed, weights=weights)
