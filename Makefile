@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test env web browser models bench clean
+.PHONY: demo test env web browser models bench clean wheel
 
 demo: env web
 	$(BIN)/latent-explorer demo
@@ -57,8 +57,13 @@ models/wordnet-sentences: env
 	$(BIN)/latent-explorer export build/runs/wordnet-sentences --out $@ --variant unrolled
 .PHONY: $(MODELS)
 
+# A wheel that carries the element and the onnxruntime-web files it loads (see pyproject.toml).
+wheel: env web
+	$(BIN)/pip wheel --no-deps --no-build-isolation --quiet -w dist .
+	@ls dist/*.whl
+
 bench: env web browser
 	$(BIN)/python benchmarks/browser_latency.py
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build dist .pytest_cache

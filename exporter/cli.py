@@ -13,7 +13,8 @@ from .configs import LATENT_SIZE, TextTrainConfig, TextVAEConfig, TrainConfig, V
 from .errors import ArgumentError, LatentExplorerError
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ROOT / "models"
+# The bundles shipped in a source checkout's models/; an installed package has none.
+SHIPPED = ROOT / "models" if (ROOT / "pyproject.toml").is_file() and (ROOT / "models").is_dir() else None
 DEMO_MARKER = ".latent-explorer-demo"
 
 
@@ -144,15 +145,32 @@ def cmd_export(a):
 
 def cmd_site(a):
     from .site.build import build
+    if not a.bundles and SHIPPED is None:
+        raise ArgumentError("site: no bundles given (this installation ships none): "
+                            "latent-explorer site BUNDLE_OR_FOLDER... --out DIR")
     names = build(a.out, a.bundles or [SHIPPED])
     print(f"built {a.out} with {len(names)} model(s): {', '.join(names)}")
+
+
+def cmd_embed(a):
+    """The files an embedding needs, and the HTML to paste, with URLs where the folder will be served."""
+    from .site.build import build
+    url = a.url or f"/{Path(a.out).resolve().name}/"
+    if not url.endswith("/") or any(c in url for c in "\"'<> "):
+        raise ArgumentError(f"--url {url!r}: give the URL the folder will be served at, ending in '/' "
+                            "(e.g. /assets/latent-explorer/ or https://cdn.example.org/le/)")
+    names = build(a.out, a.bundles, pages=False)
+    print(f"wrote {a.out} with {len(names)} model(s); upload it so that it is served at {url}, then paste:\n")
+    print(f'<script type="module" src="{url}latent-explorer.js"></script>')
+    for name in names:
+        print(f'<latent-explorer src="{url}models/{name}/manifest.json"></latent-explorer>')
 
 
 def cmd_serve(a):
     from .site.serve import serve
     if not (Path(a.dir) / "index.html").is_file():
         raise LatentExplorerError(f"{a.dir}: not a built site (no index.html; run: latent-explorer site --out {a.dir})")
-    serve(a.dir, a.port, isolate=not a.no_isolation)
+    serve(a.dir, a.port, isolate=not a.no_isolation, cors=a.cors)
 
 
 def cmd_demo(a):
@@ -176,7 +194,7 @@ def cmd_demo(a):
     train(TrainConfig(epochs=epochs), VAEConfig(), run, resume=(run / "checkpoint.pt").exists(), epochs=epochs)
     export_run(run, bundles / "digits", name="digits")
     site = work / "site"
-    shipped = [SHIPPED] if any(SHIPPED.glob("*/manifest.json")) else []
+    shipped = [SHIPPED] if SHIPPED and any(SHIPPED.glob("*/manifest.json")) else []
     names = build(site, [bundles, *shipped])
     print(f"built {site} with {', '.join(names)}")
     if not a.no_serve:
@@ -229,15 +247,25 @@ def parser():
     e.set_defaults(func=cmd_export)
 
     s = sub.add_parser("site", help="build a self-contained static site from bundles")
-    s.add_argument("bundles", nargs="*", help=f"bundle folders or folders of bundles (default: {SHIPPED})")
+    s.add_argument("bundles", nargs="*", help="bundle folders or folders of bundles "
+                   f"(default: {SHIPPED or 'none in an installed package'})")
     s.add_argument("--out", required=True, help="site folder to write (new, empty, or a site built before)")
     s.set_defaults(func=cmd_site)
+
+    b = sub.add_parser("embed", help="write just the files an embedding needs, and print the HTML to paste")
+    b.add_argument("bundles", nargs="+", help="bundle folders or folders of bundles")
+    b.add_argument("--out", required=True, help="folder to write (new, empty, or one written before), e.g. "
+                   "assets/latent-explorer in a Jekyll or Hugo site")
+    b.add_argument("--url", help="the URL the folder will be served at, ending in '/' (default: /FOLDER-NAME/)")
+    b.set_defaults(func=cmd_embed)
 
     v = sub.add_parser("serve", help="serve a built site on 127.0.0.1 with COOP/COEP headers")
     v.add_argument("dir", help="site folder")
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--no-isolation", action="store_true",
                    help="omit COOP/COEP, as most blog hosts do: the runtime then runs single-threaded")
+    v.add_argument("--cors", metavar="ORIGIN|*", help="let pages of ORIGIN (e.g. http://127.0.0.1:4000), or any "
+                   "origin with *, embed the element and bundles from this server (Access-Control-Allow-Origin)")
     v.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("demo", help="train on the bundled digits, export, build the site and serve it")

@@ -15,7 +15,10 @@ from pathlib import Path
 from .. import atomic, bundle
 from ..errors import BundleError, LatentExplorerError
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+PACKAGE = Path(__file__).resolve().parents[1]   # exporter/
+INSTALLED_WEB = PACKAGE / "web"                  # a wheel: web/ is the package data exporter/web
+SOURCE_WEB = PACKAGE.parent / "web"              # a source checkout: web/ beside exporter/
+WEB = INSTALLED_WEB if INSTALLED_WEB.is_dir() else SOURCE_WEB
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 WEB_SUFFIXES = {".html", ".js", ".css", ".svg", ".png"}
 MARKER = ".latent-explorer-site"
@@ -49,10 +52,15 @@ def find_bundles(paths):
 
 
 def ort_dist(web=WEB):
+    """The folder holding the onnxruntime-web files a site needs; a one-line error that says what
+    to do, for a source checkout (npm) and for an installed package (reinstall) alike."""
     dist = web / "node_modules" / "onnxruntime-web" / "dist"
     missing = [f for f in ORT_FILES if not (dist / f).is_file()]
+    if missing and (web / "package.json").is_file():
+        raise LatentExplorerError(f"{dist}: onnxruntime-web is not installed (run: npm ci --prefix {web})")
     if missing:
-        raise LatentExplorerError(f"{dist}: onnxruntime-web is not installed (run: npm ci --prefix web)")
+        raise LatentExplorerError(f"{dist}: this installation of latent-explorer lacks its browser runtime "
+                                  f"({missing[0]}); reinstall it from a wheel built with `make wheel`")
     return dist
 
 
@@ -65,8 +73,9 @@ def _copy(src, root, rel):
     shutil.copyfile(src, dest)
 
 
-def build(out, bundle_paths, web=WEB):
-    """Write the site to `out` (atomically) and return the list of bundle names in it."""
+def build(out, bundle_paths, web=WEB, pages=True):
+    """Write the site to `out` (atomically) and return the list of bundle names in it. Without
+    `pages`, only what an embedding needs: the element's modules, the runtime and the bundles."""
     dist = ort_dist(web)
     bundles = find_bundles(bundle_paths)
     if not bundles:
@@ -82,7 +91,8 @@ def build(out, bundle_paths, web=WEB):
         with atomic.staged(out, is_site, "latent-explorer site") as tmp:
             for f in sorted(web.rglob("*")):
                 rel = f.relative_to(web)
-                if f.is_file() and f.suffix in WEB_SUFFIXES and "node_modules" not in rel.parts:
+                if f.is_file() and f.suffix in WEB_SUFFIXES and "node_modules" not in rel.parts and (
+                        pages or f.suffix != ".html"):
                     _copy(f, tmp, rel)
             for f in ORT_FILES:
                 _copy(dist / f, tmp, Path("ort") / f)

@@ -31,6 +31,7 @@ TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "applicat
 class Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**mimetypes.types_map, **TYPES}
     isolate = True  # send COOP/COEP; False shows how a host without them behaves (1 thread)
+    cors = None     # an origin (or "*") whose pages may load the element and bundles from here
     timeout = IDLE_TIMEOUT  # socketserver applies it to every read and write on the connection
 
     def parse_request(self):
@@ -78,7 +79,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if self.isolate:
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-            self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        if self.cors:  # module scripts, wasm and bundles fetched by a page of another origin
+            self.send_header("Access-Control-Allow-Origin", self.cors)
+            self.send_header("Vary", "Origin")
+        self.send_header("Cross-Origin-Resource-Policy", "cross-origin" if self.cors else "same-origin")
         self.send_header("Cache-Control", "no-cache")  # revalidate: a rebuilt bundle shows at once
         self.send_header("X-Content-Type-Options", "nosniff")  # a .txt is never run as a script
         super().end_headers()
@@ -94,12 +98,23 @@ class Server(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def make_server(directory, port=8000, isolate=True, timeout=IDLE_TIMEOUT):
+def check_origin(origin):
+    """`*` or a bare origin like http://127.0.0.1:4000 (scheme, host, optional port; no path)."""
+    if origin is None or origin == "*":
+        return origin
+    parts = urllib.parse.urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query or parts.fragment:
+        raise LatentExplorerError(f"--cors {origin!r}: give an origin such as https://blog.example.org "
+                                  "(scheme and host, no path), or *")
+    return origin
+
+
+def make_server(directory, port=8000, isolate=True, timeout=IDLE_TIMEOUT, cors=None):
     """A server on 127.0.0.1:port (0: any free port), not yet serving. Raises LatentExplorerError
-    for a bad or busy port."""
+    for a bad or busy port or a bad CORS origin."""
     if not 0 <= port <= 65535:  # bind() would raise OverflowError with a traceback
         raise LatentExplorerError(f"port {port}: must be between 0 and 65535")
-    cls = type("Handler", (Handler,), {"isolate": isolate, "timeout": timeout})
+    cls = type("Handler", (Handler,), {"isolate": isolate, "timeout": timeout, "cors": check_origin(cors)})
     # The containment check compares resolved paths, so the root must be resolved too.
     handler = functools.partial(cls, directory=os.path.realpath(directory))
     try:
@@ -111,8 +126,8 @@ def make_server(directory, port=8000, isolate=True, timeout=IDLE_TIMEOUT):
         raise LatentExplorerError(f"cannot listen on {HOST}:{port}: {e.strerror}") from None
 
 
-def serve(directory, port=8000, isolate=True, announce=print):
-    server = make_server(directory, port, isolate)
+def serve(directory, port=8000, isolate=True, announce=print, cors=None):
+    server = make_server(directory, port, isolate, cors=cors)
     announce(f"serving {directory} at http://{HOST}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
