@@ -326,3 +326,13 @@ def test_cli_writes_directions_and_reruns_replace_them(digits, cli):
     m = bundle.read_manifest(digits)
     assert [a.name for a in m.axes if a.direction] == ["1-vs-0"] and m.map is None
     assert sorted(p.name for p in digits.iterdir()) == ["decoder.onnx", "encoder.onnx", "manifest.json"]
+
+
+def test_site_copies_the_map_files(digits, tmp_path):
+    from exporter.site.build import build
+    add_directions(digits, attributes=["area"], examples=16, map_points=100)
+    build(tmp_path / "site", [digits])
+    copied = tmp_path / "site" / "models" / "dir-a"
+    assert sorted(p.name for p in copied.iterdir()) == ["decoder.onnx", "encoder.onnx", "manifest.json", "map.f16",
+                                                        "map.png"]
+    assert (copied / "map.png").read_bytes() == (digits / "map.png").read_bytes()

@@ -242,7 +242,8 @@ def add_directions(folder, *, data=None, dataset=None, classes=None, attributes=
     def effect(v):
         s = dirs.spread(c, v)
         change = dirs.effects(rt.decode, lambda im: measure(im, columns), moved, v, sigma * s)
-        return s, [change[k][0] / sd for k, sd in zip(columns, std)], [change[k][1] / sd for k, sd in zip(columns, std)]
+        return (s, [float(change[k][0] / sd) for k, sd in zip(columns, std)],
+                [float(change[k][1] / sd) for k, sd in zip(columns, std)])
 
     items, axes = [], [a for a in m.axes if a.direction is None]
     for name in names:
