@@ -276,6 +276,8 @@ BAD = [
     (["--vector", "a={v}", "--vector", "b={v2}", "--orthogonalize", "a,b"], "b: is parallel to a"),
     (["--class-mean", "one=1:0", "--class-mean", "zero=0:1", "--condition", "zero:one"], "zero: is parallel to one"),
     (["--attribute", "area", "--attribute", "area"], "direction name 'area' is given twice"),
+    (["--attribute", "area", "--attribute", "x", "--attribute", "y", "--orthogonalize", "area,x", "--condition", "area:y"],
+     "'area' would be changed twice"),
     (["--class-mean", "cats"], "unknown class 'cats'"),
     (["--vector", "a={short}"], "vector a: has 10 numbers; this bundle's points have 8"),
     (["--attribute", "area", "--data", "{other}"], "was fitted on 1438 images of shape (8, 8), but the data"),

@@ -64,11 +64,13 @@ def training_data(m, folder, data=None, dataset=None):
 
 
 def check_codes(codes, m, folder):
-    """The encoded training set must be the one the PCA was fitted on: mean 0, std pca.std."""
+    """The encoded training set must be the one the PCA was fitted on: mean 0, std pca.std (within
+    what the encoder graph's own tolerance allows: compressed weights move points a little)."""
     std, top = np.asarray(m.pca.std), max(m.pca.std)
+    tol = max(1e-3 * top, 2 * m.graphs["encoder"].atol)
     mean_off = np.abs(codes.mean(0)).max()
     std_off = np.abs(codes.std(0) - std) - 0.01 * std
-    if mean_off > 1e-3 * top or std_off.max() > 1e-3 * top:
+    if mean_off > tol or std_off.max() > tol:
         raise ArgumentError(f"{folder}: the given data does not encode to the bundle's training codes (mean off "
                             f"by {mean_off:.3g}, std by {np.abs(codes.std(0) - std).max():.3g}); is it the data "
                             "the bundle was exported from?")
@@ -91,10 +93,11 @@ def _plan(m, attributes, attribute_values, class_means, probes, edits, vectors, 
         if len(group) < 2:
             raise ArgumentError(f"--orthogonalize {','.join(group)}: needs two or more direction names")
         changed += group[1:]
+    in_groups = {n for g in orthogonalize for n in g}
     for primal, conds in conditions.items():
         if not conds:
             raise ArgumentError(f"--condition {primal}: needs the names of the conditions")
-        changed.append(primal)
+        changed += [primal, primal] if primal in in_groups else [primal]
     mentioned = [n for g in orthogonalize for n in g] + [n for p, c in conditions.items() for n in [p, *c]]
     for n in mentioned:
         if n not in names:
@@ -144,26 +147,21 @@ def _orthogonalize(raw, orthogonalize, conditions):
 
 def add_directions(folder, *, data=None, dataset=None, classes=None, attributes=(), attribute_values=None,
                    class_means=(), probes=(), probe_model="logistic", edits=None, edit_points=None, vectors=None,
-                   transfer_from=None,
-                   orthogonalize=(), conditions=None, active_only=True, examples=256, sigma=2.0, map_points=2000,
-                   seed=0):
+                   transfer_from=None, orthogonalize=(), conditions=None, active_only=True, examples=256, sigma=2.0,
+                   map_points=2000, seed=0):
     """Fit named directions on the bundle in `folder` and write them, with their effect matrices,
     a latent map and the typicality quantiles, into it atomically; returns the new Manifest.
 
     attributes: built-in pixel attributes (space/attributes.py); attribute_values: {name: (N,)
     values, one per training example}; class_means, probes: [(name, class, other class or None
     for the rest)]; edits: {name: (before images, after images)}, encoded here; edit_points: {name:
-    (before coords, after coords)}; vectors: {name: (Z,) in coords};
-    transfer_from: another bundle whose named directions are carried over; orthogonalize: lists
-    of names (Gram-Schmidt in that order); conditions: {name: [names]} (InterfaceGAN's conditional
-    form). Fitted and transferred directions use only the components the decoder uses (USED_SHARE)
-    unless active_only is False. Raises ArgumentError/BundleError, leaving the bundle byte-identical."""
+    (before coords, after coords)}; vectors: {name: (Z,) in coords}; transfer_from: another
+    bundle whose named directions are carried over; orthogonalize: lists of names (Gram-Schmidt in
+    that order); conditions: {name: [names]} (InterfaceGAN's conditional form). Fitted and
+    transferred directions use only the components the decoder uses (USED_SHARE) unless
+    active_only is False. Raises ArgumentError/BundleError, leaving the bundle byte-identical."""
     started = time.perf_counter()
     folder = Path(folder)
-    attribute_values, vectors = dict(attribute_values or {}), dict(vectors or {})
-    edits, edit_points = dict(edits or {}), dict(edit_points or {})
-    conditions = {k: list(v) for k, v in (conditions or {}).items()}
-    orthogonalize = [list(g) for g in orthogonalize]
     rt = Runtime(folder)
     m = rt.manifest
     if not rt.has_encoder:
@@ -174,17 +172,17 @@ def add_directions(folder, *, data=None, dataset=None, classes=None, attributes=
     if other is not None and other.manifest.directions is None:
         raise BundleError(f"{transfer_from}: has no named directions to transfer (add some with: "
                           f"latent-explorer directions {transfer_from} ...)")
-    label_names = m.dataset.label_names
-    class_means = [(n, class_index(a, label_names, "--class-mean"), None if b is None else
-                    class_index(b, label_names, "--class-mean")) for n, a, b in class_means]
-    probes = [(n, class_index(a, label_names, "--probe"), None if b is None else class_index(b, label_names, "--probe"))
-              for n, a, b in probes]
-    names = _plan(m, attributes, attribute_values, class_means, probes, [*edits, *edit_points], vectors, other,
-                  orthogonalize, conditions)
+    # Everything that can be checked without the data is checked first.
+    label_names, n = m.dataset.label_names, m.dataset.n_latents
+    class_means, probes = _classes(class_means, label_names, "--class-mean"), _classes(probes, label_names, "--probe")
+    edits, edit_points = dict(edits or {}), dict(edit_points or {})
+    orthogonalize = [list(g) for g in orthogonalize]
+    conditions = {k: list(v) for k, v in (conditions or {}).items()}
+    names = _plan(m, attributes, attribute_values or {}, class_means, probes, [*edits, *edit_points], vectors or {},
+                  other, orthogonalize, conditions)
     measure(np.zeros((1, 2, 2), np.float32), attributes)  # unknown attribute names fail here
-    n = m.dataset.n_latents
-    attribute_values = {k: dirs.check_values(v, n, f"attribute {k}") for k, v in attribute_values.items()}
-    vectors = {k: dirs.unit(v, f"vector {k}") for k, v in vectors.items()}
+    attribute_values = {k: dirs.check_values(v, n, f"attribute {k}") for k, v in (attribute_values or {}).items()}
+    vectors = {k: dirs.unit(v, f"vector {k}") for k, v in (vectors or {}).items()}
     for k, v in vectors.items():
         if len(v) != m.latent.size:
             raise ArgumentError(f"vector {k}: has {len(v)} numbers; this bundle's points have {m.latent.size}")
@@ -194,24 +192,22 @@ def add_directions(folder, *, data=None, dataset=None, classes=None, attributes=
     codes = rt.encode(d.x_train).astype(np.float64)
     encode_seconds = time.perf_counter() - t
     check_codes(codes, m, folder)
-    sample = codes[np.random.default_rng(seed).choice(n, min(n, 256), replace=False)]
-    use = dirs.component_use(rt.decode, sample, m.pca.std)
+    use = dirs.component_use(rt.decode, codes[np.random.default_rng(seed).choice(n, min(n, 256), replace=False)],
+                             m.pca.std)
     active = use >= USED_SHARE * use.max() if active_only else np.ones(m.latent.size, bool)
-    rows = np.arange(n)
-    fit_classes = None
+    rows, fit_classes = np.arange(n), None
     if classes:
         if d.y_train is None:
             raise ArgumentError("--classes: the training data has no labels")
         fit_classes = [class_index(c, label_names, "--classes") for c in classes]
         rows = np.flatnonzero(np.isin(d.y_train, fit_classes))
-    c, x = codes[rows], d.x_train[rows]
-    c_fit = c * active  # inactive components zeroed: no fitted direction has weight on them
-    labels = None if d.y_train is None else d.y_train[rows]
-    if (class_means or probes) and labels is None:
+    if (class_means or probes) and d.y_train is None:
         raise ArgumentError("--class-mean/--probe: the training data has no labels")
+    c, real = codes[rows], measure(d.x_train[rows])
+    c_fit = c * active  # unused components zeroed: no fitted direction has weight on them
+    labels = None if d.y_train is None else d.y_train[rows]
 
     raw, sources = {}, {}
-    real = measure(x)
     for name in attributes:
         raw[name], r2 = dirs.attribute(c_fit, real[name], what=f"attribute {name}")
         sources[name] = {"kind": "attribute", "attribute": name, "definition": ATTRIBUTES[name], "r2": r2}
@@ -226,8 +222,7 @@ def add_directions(folder, *, data=None, dataset=None, classes=None, attributes=
         sources[name] = {"kind": "probe", "model": probe_model, "class": a, "versus": b, "accuracy": accuracy}
     for name, (before, after) in [*edits.items(), *edit_points.items()]:
         diff = dirs.edit(before, after) if name in edit_points else dirs.edit(rt.encode(before), rt.encode(after))
-        raw[name] = dirs.unit(diff, f"edit {name}")
-        sources[name] = {"kind": "edit", "norm": float(np.linalg.norm(diff))}
+        raw[name], sources[name] = dirs.unit(diff, f"edit {name}"), {"kind": "edit", "norm": float(np.linalg.norm(diff))}
     for name, v in vectors.items():
         raw[name], sources[name] = v, {"kind": "vector"}
     if other is not None:
@@ -235,6 +230,27 @@ def add_directions(folder, *, data=None, dataset=None, classes=None, attributes=
             raw[name], sources[name] = dirs.unit(v * active, f"transferred {name}"), src
     final, against = _orthogonalize(raw, orthogonalize, conditions)
 
+    record, axes = None, [a for a in m.axes if a.direction is None]
+    if names:
+        record = _measure(rt, c, real, names, raw, final, against, sources, examples, sigma, seed)
+        axes += [Axis(i.name, -RANGE_SIGMA * i.spread, RANGE_SIGMA * i.spread, direction=final[i.name].tolist())
+                 for i in record.items]
+        record.fit = {"dataset": d.name, "classes": fit_classes, "n_examples": len(rows),
+                      "components": np.flatnonzero(active).tolist(), "component_use": use.tolist(),
+                      "encode_seconds": round(encode_seconds, 2), "seconds": round(time.perf_counter() - started, 2)}
+    return _write(folder, m, d, codes, axes, record, map_points, seed)
+
+
+def _classes(pairs, label_names, flag):
+    """[(name, class, other class or None)] with classes as indices."""
+    return [(name, class_index(a, label_names, flag), None if b is None else class_index(b, label_names, flag))
+            for name, a, b in pairs]
+
+
+def _measure(rt, c, real, names, raw, final, against, sources, examples, sigma, seed):
+    """The effect matrices: `examples` of the fitting codes `c` moved ±sigma spreads along each
+    direction (final, and raw if it was orthogonalized), decoded and measured, in units of each
+    attribute's std over the real fitting images (`real`); attributes constant there are left out."""
     columns = [k for k in ATTRIBUTES if np.std(real[k]) > 0]
     std = np.array([np.std(real[k]) for k in columns])
     moved = c[np.sort(np.random.default_rng(seed).choice(len(c), min(examples, len(c)), replace=False))]
@@ -245,20 +261,14 @@ def add_directions(folder, *, data=None, dataset=None, classes=None, attributes=
         return (s, [float(change[k][0] / sd) for k, sd in zip(columns, std)],
                 [float(change[k][1] / sd) for k, sd in zip(columns, std)])
 
-    items, axes = [], [a for a in m.axes if a.direction is None]
+    items = []
     for name in names:
         spread, eff, se = effect(final[name])
         spread_raw, eff_raw, se_raw = (spread, eff, se) if against[name] == [] else effect(raw[name])
-        items.append(Direction(name, sources[name], spread, raw[name].tolist(), spread_raw, against[name], eff, eff_raw,
-                               se, se_raw))
-        axes.append(Axis(name, -RANGE_SIGMA * spread, RANGE_SIGMA * spread, direction=final[name].tolist()))
-    record = Directions(columns, std.tolist(), float(sigma), len(moved), {
-        "dataset": d.name, "classes": fit_classes, "n_examples": len(rows), "components": np.flatnonzero(active).tolist(),
-        "component_use": use.tolist(), "encode_seconds": round(encode_seconds, 2),
-        "seconds": round(time.perf_counter() - started, 2)}, items,
-        dirs.cosines([raw[k] for k in names]).tolist() if names else [],
-        dirs.cosines([final[k] for k in names]).tolist() if names else [])
-    return _write(folder, m, d, codes, axes, record if names else None, map_points, seed)
+        items.append(Direction(name, sources[name], spread, raw[name].tolist(), spread_raw, against[name], eff,
+                               eff_raw, se, se_raw))
+    return Directions(columns, std.tolist(), float(sigma), len(moved), {}, items,
+                      dirs.cosines([raw[k] for k in names]).tolist(), dirs.cosines([final[k] for k in names]).tolist())
 
 
 def _write(folder, m, d, codes, axes, record, map_points, seed):
