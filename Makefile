@@ -36,17 +36,30 @@ browser: env
 
 # The shipped bundles, reproducibly: each target retrains from scratch (fixed seeds) and exports
 # over the committed bundle only if the export gate passes.
-MODELS := models/digits models/fashion-mnist models/wordnet-sentences models/shapes
+# The seed's question: does brightness made orthogonal to height stop changing height? (README)
+FOOTWEAR := --classes "Sandal,Sneaker,Ankle boot" --attribute height --attribute brightness --orthogonalize height,brightness
+MODELS := models/digits models/fashion-mnist models/fashion-mnist-small models/wordnet-sentences models/shapes
 models: $(MODELS)
 models/digits: env
 	rm -rf build/runs/digits
 	$(BIN)/latent-explorer train --dataset digits --epochs 150 --out build/runs/digits
 	$(BIN)/latent-explorer export build/runs/digits --out $@
+	$(BIN)/latent-explorer directions $@ --attribute area --attribute brightness --attribute x --attribute y \
+	  --class-mean 1:0 --orthogonalize area,brightness --examples 1000
 models/fashion-mnist: env
 	rm -rf build/runs/fashion-mnist
 	$(BIN)/latent-explorer train --dataset fashion-mnist --arch conv --epochs 30 \
 	  --batch-size 128 --out build/runs/fashion-mnist
 	$(BIN)/latent-explorer export build/runs/fashion-mnist --out $@
+	$(BIN)/latent-explorer directions $@ $(FOOTWEAR) --class-mean "boot-vs-sneaker=Ankle boot:Sneaker" --examples 1000
+# A second, smaller FashionMNIST model (z = 6, half the channels): its directions are fitted on it
+# and carried over from the committed models/fashion-mnist (`make models` builds that one first).
+models/fashion-mnist-small: env
+	rm -rf build/runs/fashion-mnist-small
+	$(BIN)/latent-explorer train --dataset fashion-mnist --arch conv --latent-size 6 --channels 16 \
+	  --hidden 128 --epochs 30 --batch-size 128 --out build/runs/fashion-mnist-small
+	$(BIN)/latent-explorer export build/runs/fashion-mnist-small --out $@
+	$(BIN)/latent-explorer directions $@ $(FOOTWEAR) --from models/fashion-mnist --examples 1000
 models/shapes: env
 	rm -rf build/runs/shapes
 	$(BIN)/latent-explorer train --dataset shapes --arch conv --latent-size 8 --epochs 20 --out build/runs/shapes

@@ -15,11 +15,13 @@ from .errors import (
     TrainingError,
 )
 
-__all__ = ["export_image_bundle", "export_text_bundle", "LatentExplorerError", "ArgumentError", "DataError", "CheckpointError",
+__all__ = ["export_image_bundle", "export_text_bundle", "add_directions", "Runtime",
+           "LatentExplorerError", "ArgumentError", "DataError", "CheckpointError",
            "BundleError", "TrainingError", "ExportValidationError", "OutputNameError", "ShapeError", "AtolError"]
 
 
-_LAZY = {"export_image_bundle": "exporter.export.image", "export_text_bundle": "exporter.export.text"}
+_LAZY = {"export_image_bundle": "exporter.export.image", "export_text_bundle": "exporter.export.text",
+         "add_directions": "exporter.export.concepts", "Runtime": "exporter.bundle.runtime"}
 
 
 def __getattr__(name):

@@ -6,11 +6,13 @@ import logging
 import math
 import os
 import sys
+import time
 from dataclasses import fields
 from pathlib import Path
 
 from .configs import LATENT_SIZE, TextTrainConfig, TextVAEConfig, TrainConfig, VAEConfig
 from .errors import ArgumentError, LatentExplorerError
+from .space.attributes import ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 # The bundles shipped in a source checkout's models/; an installed package has none.
@@ -143,6 +145,115 @@ def cmd_export(a):
           f"torch vs onnxruntime max abs diff {diff:.2g}")
 
 
+def named(text, flag):
+    """'NAME=REST' -> (NAME, REST); 'REST' -> (None, REST)."""
+    name, eq, rest = text.partition("=")
+    if not eq:
+        return None, text
+    if not name.strip():
+        raise ArgumentError(f"{flag} {text}: empty name before '='")
+    return name.strip(), rest
+
+
+def read_values(path):
+    """One value per training example from a .npy file or a one-column CSV file (an optional header
+    line, which names the attribute): (name or None, values)."""
+    import numpy as np
+
+    from .errors import DataError
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(p, "no such file")
+    if p.suffix == ".npy":
+        try:
+            return None, np.load(p, allow_pickle=False)
+        except (ValueError, OSError) as e:
+            raise DataError(p, f"not a readable .npy file ({e})") from None
+    header, values = None, []
+    for number, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            values.append(float(line))
+        except ValueError:
+            if values or header is not None or "," in line:
+                raise DataError(p, f"line {number}: {line[:40]!r} is not one number (give one value per line)") from None
+            header = line
+    return header, np.array(values)
+
+
+def classes_pair(text, flag):
+    """'A' or 'A:B' (class names or indices) -> (A, B or None)."""
+    a, _, b = text.partition(":")
+    if not a.strip() or (":" in text and not b.strip()):
+        raise ArgumentError(f"{flag} {text}: give a class, or two as A:B")
+    return a.strip(), b.strip() or None
+
+
+def cmd_directions(a):
+    from .bundle import read_manifest
+    from .export.concepts import add_directions
+    m = read_manifest(a.bundle)
+    names = m.dataset.label_names
+
+    def label(c):
+        return names[int(c)] if c.isdigit() and int(c) < len(names) else c
+    attribute_values = {}
+    for text in a.attribute_file:
+        name, path = named(text, "--attribute-file")
+        header, values = read_values(path)
+        attribute_values[name or header or Path(path).stem] = values
+    class_means, probes = [], []
+    for flag, texts, out, default in (("--class-mean", a.class_mean, class_means, "{}-vs-{}"),
+                                      ("--probe", a.probe, probes, "probe-{}-vs-{}")):
+        for text in texts:
+            name, pair = named(text, flag)
+            x, y = classes_pair(pair, flag)
+            out.append((name or default.format(label(x), label(y) if y else "rest"), x, y))
+    edits, vectors = {}, {}
+    for text in a.edit:
+        name, files = named(text, "--edit")
+        before, _, after = files.partition(":")
+        if not name or not after:
+            raise ArgumentError(f"--edit {text}: give NAME=BEFORE.npy:AFTER.npy")
+        edits[name] = tuple(read_values(f)[1] for f in (before, after))
+    for text in a.vector:
+        name, path = named(text, "--vector")
+        if not name:
+            raise ArgumentError(f"--vector {text}: give NAME=FILE.npy")
+        vectors[name] = read_values(path)[1]
+    conditions = {}
+    for text in a.condition:
+        primal, _, rest = text.partition(":")
+        conditions[primal.strip()] = [c.strip() for c in rest.split(",") if c.strip()]
+    classes = [c.strip() for c in a.classes.split(",")] if a.classes else None
+    started = time.perf_counter()
+    m = add_directions(a.bundle, data=a.data, dataset=a.dataset, classes=classes, attributes=a.attribute,
+                       attribute_values=attribute_values, class_means=class_means, probes=probes,
+                       probe_model=a.probe_model, edits=edits, vectors=vectors, transfer_from=getattr(a, "from"),
+                       orthogonalize=[[n.strip() for n in g.split(",")] for g in a.orthogonalize],
+                       conditions=conditions, active_only=not a.all_components, examples=a.examples, sigma=a.sigma,
+                       map_points=a.map_points, seed=a.seed)
+    d = m.directions
+    print(f"wrote {a.bundle}: {len(d.items) if d else 0} direction(s), map of {m.map.count if m.map else 0} points, "
+          f"typicality quantiles, in {time.perf_counter() - started:.1f}s")
+    if d:
+        width = max(len("direction"), *(len(i.name) for i in d.items))
+        print(f"effect of moving {d.n_examples} examples from -{d.sigma:g}σ to +{d.sigma:g}σ, in attribute "
+              "standard deviations (before orthogonalization in brackets):")
+        print(f"  {'direction':{width}}" + "".join(f"{k:>18}" for k in d.attributes))
+        for i in d.items:
+            print(f"  {i.name:{width}}" + "".join(
+                f"{e:+8.2f} ({r:+6.2f})" if i.orthogonal_to else f"{e:+8.2f}         "
+                for e, r in zip(i.effect, i.effect_raw)))
+        se = max(max(i.effect_se + i.effect_raw_se) for i in d.items)
+        print(f"  (standard errors up to {se:.2f})")
+        for i in d.items:
+            if i.source["kind"] == "transfer":
+                print(f"{i.name}: through a ridge map of {i.source['from']}'s codes to this bundle's, "
+                      f"R² {i.source['map_r2_heldout']:.3f} on {i.source['n_heldout']} held-out images")
+
 def cmd_site(a):
     from .site.build import build
     if not a.bundles and SHIPPED is None:
@@ -245,6 +356,41 @@ def parser():
                    help="sentences: the whole greedy loop in one graph (default, faster in the browser) "
                         "or one GRU step per graph call, looped in JS")
     e.set_defaults(func=cmd_export)
+
+    r = sub.add_parser("directions", help="add named concept directions, a latent map and typicality data to an "
+                       "image bundle (atomically)")
+    r.add_argument("bundle", help="image bundle folder with an encoder.onnx (it is rewritten in place)")
+    r.add_argument("--dataset", help="its training data by name (default: the dataset the manifest names)")
+    r.add_argument("--data", help="its training data: a folder of MNIST-style IDX files or an .npz file")
+    r.add_argument("--classes", help="fit and measure on these classes only: names or indices, comma-separated")
+    r.add_argument("--attribute", action="append", default=[], choices=tuple(ATTRIBUTES),
+                   help="a built-in pixel attribute, fitted by ridge regression (repeatable)")
+    r.add_argument("--attribute-file", action="append", default=[], metavar="[NAME=]FILE",
+                   help=".npy or one-column CSV, one value per training example (repeatable)")
+    r.add_argument("--class-mean", action="append", default=[], metavar="[NAME=]A[:B]",
+                   help="mean code of class A minus that of class B (or of the rest)")
+    r.add_argument("--probe", action="append", default=[], metavar="[NAME=]A[:B]",
+                   help="unit normal of a linear classifier, class A against B (or the rest)")
+    r.add_argument("--probe-model", choices=("logistic", "svm"), default="logistic",
+                   help="logistic regression (default) or a linear SVM")
+    r.add_argument("--edit", action="append", default=[], metavar="NAME=BEFORE.npy:AFTER.npy",
+                   help="code of an edited image minus the code of the original")
+    r.add_argument("--vector", action="append", default=[], metavar="NAME=FILE.npy", help="any (Z,) vector in coords")
+    r.add_argument("--from", metavar="BUNDLE", help="carry this other bundle's named directions over through a "
+                   "ridge map of its codes to this bundle's (named NAME@OTHER)")
+    r.add_argument("--orthogonalize", action="append", default=[], metavar="A,B,...",
+                   help="Gram-Schmidt in this order: B made orthogonal to A, C to A and B, ...")
+    r.add_argument("--condition", action="append", default=[], metavar="A:B,C",
+                   help="InterfaceGAN's conditional form: A made orthogonal to B and C, which stay as they are")
+    r.add_argument("--all-components", action="store_true", help="let fitted directions use every component, "
+                   "also those the decoder hardly uses (a direction leaning on them may change nothing)")
+    r.add_argument("--examples", type=count, default=256, help="real examples moved per direction for the "
+                   "effect matrix (default 256)")
+    r.add_argument("--sigma", type=finite(0, False), default=2.0, help="move them by ±sigma spreads (default 2)")
+    r.add_argument("--map-points", type=natural, default=2000, help="training points on the latent map, "
+                   "stratified by label (default 2000; 0: no map)")
+    r.add_argument("--seed", type=natural, default=0, help="default 0")
+    r.set_defaults(func=cmd_directions)
 
     s = sub.add_parser("site", help="build a self-contained static site from bundles")
     s.add_argument("bundles", nargs="*", help="bundle folders or folders of bundles "

@@ -48,7 +48,7 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert "Traceback" not in p.stderr and "no checkpoint here" in p.stderr
 
 
-@pytest.mark.parametrize("command", ["train", "export", "site", "serve", "demo"])
+@pytest.mark.parametrize("command", ["train", "export", "directions", "site", "serve", "demo"])
 def test_every_subcommand_has_help(command):
     p = subprocess.run([sys.executable, "-m", "exporter", command, "--help"], capture_output=True, text=True)
     assert p.returncode == 0 and "usage: latent-explorer " + command in p.stdout

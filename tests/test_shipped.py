@@ -23,5 +23,10 @@ def test_shipped_bundle(name):
         assert f["n_images"] >= 300 and f["mse_full"] <= f["mse_first_5_components"]
     assert sum(p.stat().st_size for p in folder.iterdir()) < 25e6
     assert len(m.anchors) >= 20
+    if m.directions is not None:  # each attribute direction, as shipped, moves its own attribute up
+        for item in m.directions.items:
+            if item.source["kind"] == "attribute" and not item.orthogonal_to:
+                assert item.effect[m.directions.attributes.index(item.name)] > 1, item.name
+        assert m.map.count >= 1000 and m.typicality.n == m.dataset.n_latents
     p = m.provenance
     assert p["test_metrics"] and p["epochs"] >= 1 and p["train_seconds"] > 0 and "torch" in p["versions"]

@@ -8,13 +8,18 @@ from .schema import (
            Anchor,
            Axis,
            Dataset,
+           Direction,
+           Directions,
            GraphSpec,
            Image,
            Latent,
            Manifest,
+           MapInfo,
            PCAInfo,
            Text,
+           Typicality,
 )
 
 __all__ = ["check_out", "is_bundle", "read_manifest", "staged", "write_manifest", "FORMAT", "FORMAT_VERSION", "KINDS",
-           "MANIFEST", "Anchor", "Axis", "Dataset", "GraphSpec", "Image", "Latent", "Manifest", "PCAInfo", "Text"]
+           "MANIFEST", "Anchor", "Axis", "Dataset", "Direction", "Directions", "GraphSpec", "Image", "Latent", "Manifest",
+           "MapInfo", "PCAInfo", "Text", "Typicality"]

@@ -69,4 +69,7 @@ def read_manifest(folder):
             raise BundleError(f"{path}: names {f}, which is a symbolic link; refusing to copy it")
         if not p.is_file():
             raise BundleError(f"{path}: names {f}, which is missing")
+    if m.map is not None and (Path(folder) / m.map.file).stat().st_size != 2 * m.map.count * m.latent.size:
+        raise BundleError(f"{path}: {m.map.file} must hold map.count x latent.size float16 numbers "
+                          f"({2 * m.map.count * m.latent.size} bytes)")
     return m

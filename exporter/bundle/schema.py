@@ -90,6 +90,53 @@ class Dataset:
 
 
 @dataclass
+class Direction:
+    name: str                                  # the axes[] entry it drives (same name, direction = the final vector)
+    source: dict                               # how it was found: {"kind": "attribute" | "attribute-file" | "class-mean"
+                                               # | "probe" | "edit" | "vector" | "transfer", ...details, fit quality}
+    spread: float                              # σ: std of the fitting examples' coords along the final direction
+    raw: list                                  # (Z,) unit vector before orthogonalization (= final if not orthogonalized)
+    spread_raw: float                          # σ along `raw`
+    orthogonal_to: list                        # names it was made orthogonal to ([] if none), in order
+    effect: list                               # (A,) mean change of each of Directions.attributes when real examples
+                                               # move from -sigma·σ to +sigma·σ along the final direction, in the
+                                               # attribute's standard deviations (Directions.attribute_std)
+    effect_raw: list                           # (A,) the same along `raw`, by ±sigma·spread_raw
+    effect_se: list                            # (A,) standard error of each `effect` (over the examples)
+    effect_raw_se: list                        # (A,) standard error of each `effect_raw`
+
+
+@dataclass
+class Directions:
+    attributes: list                           # (A,) effect columns: built-in pixel attributes, recomputed on decodes
+    attribute_std: list                        # (A,) each attribute's std over the fitting examples (real images)
+    sigma: float                               # examples move from -sigma to +sigma spreads (default 2)
+    n_examples: int                            # real examples moved and decoded per direction
+    fit: dict                                  # the data the directions were fitted on: dataset, classes, n_examples
+    items: list[Direction]                     # (D,) in axes order
+    cosine_raw: list                           # (D, D) cosines between the raw directions
+    cosine: list                               # (D, D) cosines between the final (axis) directions
+
+
+@dataclass
+class MapInfo:
+    file: str                                  # N x Z coords of training examples: float16 little-endian, row-major
+    count: int                                 # N
+    indices: list                              # (N,) rows in the training set
+    labels: list                               # (N,) class index per point; [] if unlabelled
+    sprite: str | None = None                  # PNG of the points' training images, tiles of image.height x width
+    columns: int = 1                           # tiles per sprite row: point i is at row i // columns, col i % columns
+    dtype: str = "float16"                     # of `file`; the only one written
+
+
+@dataclass
+class Typicality:
+    statistic: str                             # "mahalanobis2": d² = Σ_i (coords_i / pca.std_i)²
+    quantiles: list                            # (Q,) d² of the training codes at probabilities 0, 1/(Q-1), ..., 1
+    n: int                                     # training codes measured
+
+
+@dataclass
 class Manifest:
     name: str                                  # safe name: folder and URL segment in sites
     title: str                                 # shown to people
@@ -104,6 +151,9 @@ class Manifest:
     metrics: dict = field(default_factory=dict)  # measured at export: faithfulness of reconstructions, ...
     image: Image | None = None                 # kind "image"
     text: Text | None = None                   # kind "text"
+    directions: Directions | None = None       # records of the direction axes: source, cosines, effects
+    map: MapInfo | None = None                 # the latent map: training points, their images
+    typicality: Typicality | None = None       # the out-of-distribution meter's reference
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 
@@ -112,6 +162,8 @@ class Manifest:
         named = [g.file for g in self.graphs.values()]
         if self.text is not None:
             named.append(self.text.tokenizer)
+        if self.map is not None:
+            named += [self.map.file] + ([self.map.sprite] if self.map.sprite else [])
         return named
 
     def to_json(self):
@@ -227,3 +279,38 @@ def _check(m, path):
             _numbers(a.direction, z, f"axes[{i}].direction", path)
     for i, a in enumerate(m.anchors):
         _numbers(a.coords, z, f"anchors[{i}].coords", path)
+    names = [a.name for a in m.axes]
+    need(len(set(names)) == len(names), "axes: two axes have the same name")
+    if m.directions is not None:
+        _check_directions(m.directions, {a.name: a for a in m.axes}, z, path)
+    if m.map is not None:
+        need(m.map.dtype == "float16", f"map.dtype {m.map.dtype!r} is not float16")
+        need(m.map.count >= 1 and len(m.map.indices) == m.map.count, "map.indices must have map.count entries")
+        need(m.map.labels == [] or len(m.map.labels) == m.map.count, "map.labels must have map.count entries or none")
+        need(m.map.columns >= 1, "map.columns must be at least 1")
+    if m.typicality is not None:
+        q = m.typicality.quantiles
+        _numbers(q, len(q), "typicality.quantiles", path)
+        need(len(q) >= 2 and all(a <= b for a, b in zip(q, q[1:])), "typicality.quantiles must be 2+ ascending numbers")
+
+
+def _check_directions(d, axes, z, path):
+    n, k = len(d.items), len(d.attributes)
+    _numbers(d.attribute_std, k, "directions.attribute_std", path, positive=True)
+    for i, item in enumerate(d.items):
+        key = f"directions.items[{i}]"
+        axis = axes.get(item.name)
+        if axis is None or axis.direction is None:
+            raise BundleError(f"{path}: {key}: no direction axis named {item.name!r}")
+        _numbers(item.raw, z, f"{key}.raw", path)
+        _numbers(item.effect, k, f"{key}.effect", path)
+        _numbers(item.effect_raw, k, f"{key}.effect_raw", path)
+        _numbers(item.effect_se, k, f"{key}.effect_se", path)
+        _numbers(item.effect_raw_se, k, f"{key}.effect_raw_se", path)
+        _numbers([item.spread, item.spread_raw], 2, f"{key}.spread and spread_raw", path, positive=True)
+    for key in ("cosine", "cosine_raw"):
+        rows = getattr(d, key)
+        if not (isinstance(rows, list) and len(rows) == n):
+            raise BundleError(f"{path}: directions.{key} must be {n} rows")
+        for i, row in enumerate(rows):
+            _numbers(row, n, f"directions.{key}[{i}]", path)
