@@ -102,11 +102,11 @@ export function toGrey(rgba) {
 }
 
 /**
- * A picture made like the training images: if its border (the outermost ring of pixels) is on
- * average nearer the ink than the background (e.g. a scan of dark ink on white paper, where the
- * model learnt light ink on a dark ground), it is inverted. Returns {pixels, inverted}.
+ * Whether a picture's border (its outermost ring of pixels) is on average nearer the ink than
+ * the background: a scan of dark ink on white paper, say, where the model learnt light ink on a
+ * dark ground. Such a picture is inverted (`invert`) before it is encoded.
  */
-export function matchGround(pixels, width, height, { background, ink }) {
+export function borderIsInk(pixels, width, height, { background, ink }) {
   let sum = 0;
   let count = 0;
   for (let y = 0; y < height; y++) {
@@ -115,6 +115,8 @@ export function matchGround(pixels, width, height, { background, ink }) {
     }
   }
   const border = sum / count;
-  if (Math.abs(border - ink) >= Math.abs(border - background)) return { pixels, inverted: false };
-  return { pixels: pixels.map((v) => background + ink - v), inverted: true };
+  return Math.abs(border - ink) < Math.abs(border - background);
 }
+
+/** Swap ink and background: v -> background + ink - v. */
+export const invert = (pixels, { background, ink }) => pixels.map((v) => background + ink - v);

@@ -10,7 +10,7 @@
 // Encoding follows the pen the way the slider path does: at most one encode (and its decode)
 // in flight, and the latest strokes win, so a slow model drops frames instead of lagging.
 import { el } from '../dom.js';
-import { areaAverage, matchGround, preprocessOf, toGrey } from '../core/encoders.js';
+import { areaAverage, borderIsInk, invert, preprocessOf, toGrey } from '../core/encoders.js';
 
 export const style = `
   .pad { display: grid; gap: 6px; justify-items: start; max-width: 100%; }
@@ -122,23 +122,37 @@ export function drawingPad(ctx) {
   clear.addEventListener('click', () => { blank(); say(''); });
 
   // --- pictures: drop, paste, open --------------------------------------------------------------
+  /** A picture drawn over white, contained and centred in a w × h canvas filled with `fill`; its grey RGBA. */
+  function fit(bitmap, w, h, fill) {
+    const work = el('canvas', { width: w, height: h }).getContext('2d', { willReadFrequently: true });
+    work.fillStyle = fill;
+    work.fillRect(0, 0, w, h);
+    const k = Math.min(w / bitmap.width, h / bitmap.height);
+    const [dw, dh] = [k * bitmap.width, k * bitmap.height];
+    work.fillStyle = '#fff'; // transparent parts of the picture read as white paper
+    work.fillRect((w - dw) / 2, (h - dh) / 2, dw, dh);
+    work.imageSmoothingQuality = 'high';
+    work.drawImage(bitmap, (w - dw) / 2, (h - dh) / 2, dw, dh);
+    return toGrey(work.getImageData(0, 0, w, h).data);
+  }
+
   async function load(blob) {
     try {
       if (!blob?.type?.startsWith('image/')) throw new Error('not an image file');
       const bitmap = await createImageBitmap(blob);
-      // Fit the picture (contained, centred) on white at s·W × s·H, grey it, area-average to H × W.
-      const work = el('canvas', { width: s * W, height: s * H }).getContext('2d', { willReadFrequently: true });
-      work.fillStyle = '#fff';
-      work.fillRect(0, 0, s * W, s * H);
-      const k = Math.min((s * W) / bitmap.width, (s * H) / bitmap.height);
-      work.imageSmoothingQuality = 'high';
-      work.drawImage(bitmap, (s * W - k * bitmap.width) / 2, (s * H - k * bitmap.height) / 2, k * bitmap.width, k * bitmap.height);
+      // Which way round is it? Judge the picture's own border (a small copy, no margins).
+      const k = Math.min(1, 64 / Math.max(bitmap.width, bitmap.height));
+      const [pw, ph] = [Math.max(1, Math.round(k * bitmap.width)), Math.max(1, Math.round(k * bitmap.height))];
+      const rgba = fit(bitmap, pw, ph, '#fff');
+      const inverted = borderIsInk(Float32Array.from({ length: pw * ph }, (_, i) => rgba[4 * i] / 255), pw, ph, prep);
+      // Grey, contained at s·W × s·H, margins of what will be the background, area-averaged to H × W.
+      const margin = grey(inverted ? prep.ink : prep.background);
+      let small = areaAverage(fit(bitmap, s * W, s * H, margin), W, H, s);
       bitmap.close();
-      const small = areaAverage(toGrey(work.getImageData(0, 0, s * W, s * H).data), W, H, s);
-      const { pixels: fitted, inverted } = matchGround(small, W, H, prep);
+      if (inverted) small = invert(small, prep);
       // Onto the pad as s × s blocks: its area average is then the picture (to 1/255), and one can draw on.
       const image = new ImageData(W, H);
-      fitted.forEach((v, i) => { image.data.fill(Math.round(Math.min(1, Math.max(0, v)) * 255), 4 * i, 4 * i + 3); image.data[4 * i + 3] = 255; });
+      small.forEach((v, i) => { image.data.fill(Math.round(Math.min(1, Math.max(0, v)) * 255), 4 * i, 4 * i + 3); image.data[4 * i + 3] = 255; });
       const tiny = el('canvas', { width: W, height: H });
       tiny.getContext('2d').putImageData(image, 0, 0);
       g.imageSmoothingEnabled = false;
