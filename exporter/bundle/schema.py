@@ -32,6 +32,7 @@ class GraphSpec:
     outputs: dict                              # name -> {"dtype": "float32", "shape": ["batch", 8, 8]}
     atol: float = 1e-5                         # max |torch - onnxruntime| allowed by validation
     validation: dict = field(default_factory=dict)  # filled in by validate(): n_inputs, max_abs_diff, runtime
+    weights: str = "float32"                   # how the big weights are stored: float32, float16 or int8
 
 
 @dataclass
