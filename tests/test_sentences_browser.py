@@ -139,13 +139,17 @@ def test_sentence_encoder_matches_python_on_the_test_corpus(variant, page, text_
     assert console_errors == []
 
 
-@pytest.mark.parametrize("name", SHIPPED_TEXT)
-def test_sentence_encoder_matches_python_on_wordnet_test_sentences(name, page, http_server, console_errors):
+@pytest.mark.parametrize("name", ["text-unrolled", *SHIPPED_TEXT])
+def test_sentence_encoder_matches_python_on_wordnet_test_sentences(name, request, page, console_errors):
+    """300 WordNet test sentences (lengths up to 20 tokens, capitals, punctuation) through the
+    test bundle (mostly <unk> in its tiny vocabulary, still the full encoder path) and through
+    every shipped sentence bundle."""
     texts = wordnet_test_sentences() + HOSTILE
-    bundle = http_server.root / "models" / name
+    server = request.getfixturevalue("text_server" if name.startswith("text-") else "http_server")
+    bundle = server.root / "models" / name
     if "encoder" not in manifest(bundle)["graphs"]:
         pytest.fail(f"{name} has no encoder graph: re-export it")
-    assert open_bundle(page, http_server, name) is True
+    assert open_bundle(page, server, name) is True
     assert_encoder_parity(page, bundle, texts)
     assert console_errors == []
 
