@@ -29,7 +29,8 @@ const STYLE = `
   .figures { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; max-width: 100%; }
   .controls { display: grid; gap: 8px; min-width: min(260px, 100%); flex: 1 1 260px; }
   .status { margin: 0; color: #555; }
-  .note { margin: 0; color: #555; font-size: 13px; }
+  .note, .caption { margin: 0; color: #555; font-size: 13px; }
+  .view { display: grid; gap: 6px; max-width: 100%; }
   .status.error, .note.error { color: #b00020; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
   [hidden] { display: none !important; }
@@ -171,9 +172,12 @@ export class LatentExplorer extends HTMLElement {
       on: (type, listener) => this.addEventListener(type, listener, { signal }),
     };
     const mine = model.encoder ? input(ctx) : null;
+    // Beside the user's own input, say which picture or sentence is the model's.
+    const caption = el('p', { className: 'caption', textContent: 'Decoded by the model' });
+    const shown = mine ? el('div', { className: 'view' }, [view.element, caption]) : view.element;
     this._status.hidden = true;
     this.shadowRoot.append(el('style', { textContent: PARTS }), el('div', { className: 'box', part: 'box' }, [
-      el('div', { className: 'figures' }, (model.kind === 'image' ? [mine, view.element] : [view.element, mine]).filter(Boolean)),
+      el('div', { className: 'figures' }, (model.kind === 'image' ? [mine, shown] : [shown, mine]).filter(Boolean)),
       el('div', { className: 'controls' }, [sliders.sliders(ctx), examples.examples(ctx), ctx.slots.share]),
       interpolate.interpolation(ctx),
     ]));

@@ -21,7 +21,7 @@ export const style = `
   .pad .tools { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
   .pad .tools input[type=range] { width: 6em; }
   .pad input[type=file] { display: none; }
-  .pad .note { max-width: var(--latent-explorer-size, 256px); }
+  .pad .note, .pad .caption { max-width: var(--latent-explorer-size, 256px); }
 `;
 
 /** The pad's side in canvas pixels is about this; s = round(PAD_PX / max(W, H)). */
@@ -82,10 +82,8 @@ export function drawingPad(ctx) {
 
   // --- strokes -------------------------------------------------------------------------------
   let last = null;
-  const at = (e) => {
-    const r = canvas.getBoundingClientRect();
-    return [(e.clientX - r.left) * (canvas.width / r.width), (e.clientY - r.top) * (canvas.height / r.height)];
-  };
+  let rect = null; // taken once per stroke: reading layout on every move would force a layout per move
+  const at = (e) => [(e.clientX - rect.left) * (canvas.width / rect.width), (e.clientY - rect.top) * (canvas.height / rect.height)];
   const stroke = (points) => {
     g.strokeStyle = g.fillStyle = grey(prep.ink);
     g.lineWidth = brush.valueAsNumber * s;
@@ -108,6 +106,7 @@ export function drawingPad(ctx) {
     canvas.focus({ preventScroll: true });
     try { canvas.setPointerCapture(e.pointerId); } catch { /* a synthetic event has no pointer to capture */ }
     last = null;
+    rect = canvas.getBoundingClientRect();
     stroke([at(e)]);
     changed('drawing');
   });
@@ -180,6 +179,7 @@ export function drawingPad(ctx) {
 
   return el('div', { className: 'pad', part: 'pad' }, [
     canvas,
+    el('p', { className: 'caption', textContent: 'Draw here with a mouse, finger or pen, or drop, paste or open an image.' }),
     el('div', { className: 'tools' }, [
       el('label', { htmlFor: 'brush', textContent: 'brush' }), brush, clear, open, file,
     ]),

@@ -55,10 +55,10 @@ export function interpolation(ctx, steps = 7) {
     const label = INPUT_SOURCES[e.detail.source];
     if (!label) return;
     const text = e.detail.source === 'sentence' && e.detail.input?.text ? `${label}: ${e.detail.input.text}` : label;
-    yours = { point: e.detail.point, label: text.length > 60 ? `${text.slice(0, 59)}…` : text };
+    yours = { point: ctx.point, label: text.length > 60 ? `${text.slice(0, 59)}…` : text };
     for (const select of [from, to]) {
       const option = select.querySelector(`option[value="${YOURS}"]`) ?? select.appendChild(el('option', { value: YOURS }));
-      option.textContent = yours.label;
+      if (option.textContent !== yours.label) option.textContent = yours.label;
     }
     if (from.value === YOURS || to.value === YOURS) {
       clearTimeout(timer);

@@ -46,8 +46,8 @@ export function share(ctx, restored) {
       say(`Could not update the page's address (${e.message}).`);
     }
   };
-  ctx.on('latent-change', (e) => {
-    latest = e.detail.point;
+  ctx.on('latent-change', () => {
+    latest = ctx.point;
     timer ??= setTimeout(write, WRITE_MS);
   });
 

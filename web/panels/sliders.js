@@ -41,9 +41,10 @@ export function sliders(ctx) {
     const label = el('label', { htmlFor: id, textContent: text });
     return { m, input, out, row: el('div', { className: 'axis' }, [label, input, out]) };
   });
-  ctx.on('latent-change', (e) => {
+  ctx.on('latent-change', () => {
+    const point = ctx.point;
     for (const { m, input, out } of rows) {
-      const v = m.value(e.detail.point);
+      const v = m.value(point);
       if (input.valueAsNumber !== v) input.value = v; // the slider clamps; the point keeps its value
       out.value = m.show(v);
     }
