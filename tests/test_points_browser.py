@@ -473,3 +473,12 @@ def test_a_version_1_bundle_says_to_re_export_it(page, http_server):
     assert message == ("manifest.json: bundle format version 1; this element reads version 2 "
                        "(re-export the bundle with latent-explorer >= 0.2)")
     assert status.is_visible() and "re-export the bundle with latent-explorer >= 0.2" in status.inner_text()
+
+
+def test_the_readme_javascript_example_runs(page, http_server, console_errors):
+    block = re.findall(r"```js\n(.*?)```", (ROOT / "README.md").read_text(), re.S)[0]
+    assert open_element(page, http_server) is True
+    got = page.evaluate(f"async () => {{ {block}; return {{ point: el.point, pixels: pixels.length, mine: mine.length }}; }}")
+    assert got["point"][0] == 1.5 and got["pixels"] == 64 and got["mine"] == 8
+    assert page.evaluate("changes.at(-1).source") == "api"
+    assert console_errors == []
