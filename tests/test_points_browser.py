@@ -482,3 +482,16 @@ def test_the_readme_javascript_example_runs(page, http_server, console_errors):
     assert got["point"][0] == 1.5 and got["pixels"] == 64 and got["mine"] == 8
     assert page.evaluate("changes.at(-1).source") == "api"
     assert console_errors == []
+
+
+def test_the_demo_page_fits_a_phone(page, http_server, console_errors):
+    """At 360 px wide nothing sticks out sideways: pad, image, sliders and interpolation wrap."""
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(http_server.base_url + "?model=test-digits")
+    assert wait_ready(page) is True
+    page.locator("latent-explorer .interpolate summary").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    for part in ("canvas.pad-canvas", "canvas.main", ".axis input", ".interpolate select"):
+        box = page.locator(f"latent-explorer {part}").first.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, part
+    assert console_errors == []

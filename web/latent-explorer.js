@@ -27,10 +27,10 @@ const STYLE = `
   :host([hidden]) { display: none; } /* else the :host rule above beats the UA's [hidden] rule */
   .box { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
   .figures { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; max-width: 100%; }
-  .controls { display: grid; gap: 8px; min-width: min(260px, 100%); flex: 1 1 260px; }
+  .controls { display: grid; gap: 8px; min-width: min(260px, 100%); max-width: 32em; flex: 1 1 260px; }
   .status { margin: 0; color: #555; }
   .note, .caption { margin: 0; color: #555; font-size: 13px; }
-  .view { display: grid; gap: 6px; max-width: 100%; }
+  .view { display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; max-width: 100%; }
   .status.error, .note.error { color: #b00020; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
   [hidden] { display: none !important; }
@@ -177,7 +177,7 @@ export class LatentExplorer extends HTMLElement {
     const shown = mine ? el('div', { className: 'view' }, [view.element, caption]) : view.element;
     this._status.hidden = true;
     this.shadowRoot.append(el('style', { textContent: PARTS }), el('div', { className: 'box', part: 'box' }, [
-      el('div', { className: 'figures' }, (model.kind === 'image' ? [mine, shown] : [shown, mine]).filter(Boolean)),
+      el('div', { className: 'figures' }, [mine, shown].filter(Boolean)), // your input, then the model's decode
       el('div', { className: 'controls' }, [sliders.sliders(ctx), examples.examples(ctx), ctx.slots.share]),
       interpolate.interpolation(ctx),
     ]));

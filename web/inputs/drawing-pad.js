@@ -13,7 +13,7 @@ import { el } from '../dom.js';
 import { areaAverage, borderIsInk, invert, preprocessOf, toGrey } from '../core/encoders.js';
 
 export const style = `
-  .pad { display: grid; gap: 6px; justify-items: start; max-width: 100%; }
+  .pad { display: grid; grid-template-columns: minmax(0, auto); gap: 6px; justify-items: start; max-width: 100%; }
   .pad canvas { width: var(--latent-explorer-size, 256px); max-width: 100%; touch-action: none; cursor: crosshair;
                 border-radius: 4px; outline: 1px dashed #888; outline-offset: 2px; }
   .pad canvas:focus-visible { outline: 2px solid #1a73e8; }

@@ -6,7 +6,7 @@
 import { el } from '../dom.js';
 
 export const style = `
-  .sentence-box { display: grid; gap: 4px; max-width: 100%; }
+  .sentence-box { display: grid; gap: 4px; width: 32em; max-width: 100%; }
   .sentence-box form { display: flex; gap: 8px; flex-wrap: wrap; }
   .sentence-box input { flex: 1 1 14em; min-width: 0; font: inherit; padding: 4px 6px; }
 `;
