@@ -495,3 +495,34 @@ def test_the_demo_page_fits_a_phone(page, http_server, console_errors):
         box = page.locator(f"latent-explorer {part}").first.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360, part
     assert console_errors == []
+
+
+WORKER = """import { loadModel } from './core/model.js';
+onmessage = async ({ data }) => {
+  try {
+    const model = await loadModel(data.url);
+    const decoded = await model.decode(data.points);
+    const encoded = await model.encoder.encode(Float32Array.from(data.pixels), 1);
+    postMessage({ decoded: decoded.map((r) => Array.from(r)), encoded: Array.from(encoded) });
+  } catch (e) { postMessage({ error: String(e) }); }
+};"""
+
+
+def test_core_runs_in_a_web_worker(page, http_server, digits_bundle, console_errors):
+    """core/ has no DOM: a module worker loads a bundle, decodes and encodes, as Python does."""
+    page.route(http_server.base_url + "probe-worker.js", lambda r: r.fulfill(
+        body=WORKER, content_type="text/javascript", headers=ISOLATED))
+    embed(page, http_server, "")
+    page.goto(http_server.base_url + "embed.html")
+    points = [[0.0] * 8, [1.0, -1.0, 0.5, 0.0, 0.0, 0.25, 0.0, -0.5]]
+    pixels = np.linspace(0, 1, 64, dtype=np.float32)
+    got = page.evaluate("""([points, pixels]) => new Promise((ok) => {
+        const w = new Worker('/probe-worker.js', { type: 'module' });
+        w.onmessage = (e) => ok(e.data);
+        w.onerror = (e) => ok({ error: e.message ?? 'worker error' });
+        w.postMessage({ url: new URL('/models/test-digits/manifest.json', location.href).href, points, pixels });
+    })""", [points, pixels.tolist()])
+    assert "error" not in got, got["error"]
+    np.testing.assert_allclose(np.array(got["decoded"]), ort_decode(digits_bundle, points).reshape(2, -1), atol=1e-5)
+    np.testing.assert_allclose(got["encoded"], ort_encode(digits_bundle, pixels.reshape(1, 8, 8))[0], atol=1e-5)
+    assert console_errors == []

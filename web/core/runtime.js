@@ -59,6 +59,8 @@ export class Graph {
   /**
    * feeds: { inputName: {data: Float32Array | BigInt64Array, dims} }, keyed by the graph's
    * input names, all sharing the batch axis 0. Resolves to { outputName: {data, dims} }.
+   * Each graph's names, dtypes and shapes are stated where it is run: core/decoders.js and
+   * core/encoders.js.
    */
   run(feeds) {
     const batch = Object.values(feeds)[0].dims[0];
