@@ -275,7 +275,7 @@ def test_brush_size_changes_the_stroke_and_clear_resets(page, http_server, conso
     assert console_errors == []
 
 
-DROP = """async ([background, ink, type]) => {
+DROP = """async ([background, ink, type, how = 'drop']) => {
     const c = Object.assign(document.createElement('canvas'), { width: 96, height: 64 });
     const g = c.getContext('2d');
     g.fillStyle = background; g.fillRect(0, 0, 96, 64);
@@ -284,17 +284,25 @@ DROP = """async ([background, ink, type]) => {
     const data = new DataTransfer();
     const text = type === 'text';
     data.items.add(new File([text ? 'not a picture' : blob], 'x', { type: text ? 'text/plain' : 'image/png' }));
-    const pad = document.querySelector('latent-explorer').shadowRoot.querySelector('canvas.pad-canvas');
-    pad.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    const root = document.querySelector('latent-explorer').shadowRoot;
+    const pad = root.querySelector('canvas.pad-canvas');
+    if (how === 'drop') pad.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    if (how === 'paste') pad.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    if (how === 'open') {
+      const input = root.querySelector('.pad input[type=file]');
+      input.files = data.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }
 }"""
 
 
-@pytest.mark.parametrize("background, ink, inverted", [("#fff", "#000", True), ("#000", "#fff", False)],
-                         ids=["dark-on-light", "light-on-dark"])
-def test_a_dropped_image_is_greyed_resized_and_if_light_inverted(background, ink, inverted, page, http_server,
+@pytest.mark.parametrize("background, ink, inverted, how", [
+    ("#fff", "#000", True, "drop"), ("#000", "#fff", False, "drop"), ("#fff", "#000", True, "paste"),
+    ("#000", "#fff", False, "open")], ids=["dark-on-light", "light-on-dark", "pasted", "opened"])
+def test_a_dropped_image_is_greyed_resized_and_if_light_inverted(background, ink, inverted, how, page, http_server,
                                                                   digits_bundle, console_errors):
     assert open_element(page, http_server) is True
-    page.evaluate(DROP, [background, ink, "png"])
+    page.evaluate(DROP, [background, ink, "png", how])
     page.wait_for_function("changes.some((c) => c.source === 'file')")
     page.wait_for_function(SETTLED)
     last = page.evaluate("changes.at(-1)")
