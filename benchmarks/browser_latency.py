@@ -27,7 +27,7 @@ PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 MOVES = """async (n) => {
   const x = document.querySelector('latent-explorer');
   await x.ready;
-  const sliders = [...x.shadowRoot.querySelectorAll('input[type=range]')];
+  const sliders = [...x.shadowRoot.querySelectorAll('.axis input[type=range]')]; // the PCA sliders only
   const times = [];
   for (let i = 0; i < n; i++) {
     const s = sliders[i % sliders.length];

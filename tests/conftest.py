@@ -60,9 +60,10 @@ def digits_bundle(digits_run, bundles_dir):
 
 @pytest.fixture(scope="session")
 def conv_bundle(tmp_path_factory, bundles_dir):
-    """The conv architecture through the same gate (8x8 digits keep it fast)."""
+    """The conv architecture through the same gate (8x8 digits keep it fast). Z = 6, not the
+    MLP's 8, so a point of one test bundle is the wrong length for the other."""
     from exporter.export.image import export_run
-    run = short_run(tmp_path_factory, "conv", arch="conv", hidden=64, channels=8)
+    run = short_run(tmp_path_factory, "conv", arch="conv", hidden=64, channels=8, latent_size=6)
     export_run(run, bundles_dir / "test-conv", sliders=4, name="test-conv")
     return bundles_dir / "test-conv"
 

@@ -32,6 +32,10 @@ def python_decode(bundle, coords):
     return session(bundle / "decoder.onnx").run(None, {"coords": np.asarray(coords, np.float32)})[0]
 
 
+def manifest(bundle):
+    return json.loads((bundle / "manifest.json").read_text())
+
+
 SHIPPED_IMAGES = [n for n in SHIPPED if json.loads((ROOT / "models" / n / "manifest.json").read_text())["kind"] == "image"]
 
 
@@ -55,58 +59,65 @@ def test_decode_matches_python_onnxruntime(name, open_element, http_server, cons
 
 def canvas_pixels(page):
     return np.array(page.evaluate("""() => {
-        const c = document.getElementById('x').shadowRoot.querySelector('canvas');
+        const c = document.getElementById('x').shadowRoot.querySelector('canvas.main');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         return Array.from(d).filter((_, i) => i % 4 === 0);
     }"""), dtype=np.float64).reshape(8, 8)
 
 
 def test_moving_a_slider_repaints_what_python_decodes(open_element, digits_bundle, console_errors, page):
+    Z = manifest(digits_bundle)["latent"]["size"]
     assert open_element() is True
     before = canvas_pixels(page)
-    np.testing.assert_allclose(before / 255, python_decode(digits_bundle, [[0] * 5])[0], atol=1 / 255)
+    np.testing.assert_allclose(before / 255, python_decode(digits_bundle, [[0] * Z])[0], atol=1 / 255)
     slider = page.locator("latent-explorer .axis input[type=range]").first
     box = slider.bounding_box()
     page.evaluate("""() => { const x = document.getElementById('x');
         window.painted = new Promise((ok) => x.addEventListener('latent-render', (e) => {
-          if (e.detail.coords.every((v, i) => v === x.coords[i])) ok(); })); }""")
+          if (e.detail.point.every((v, i) => v === x.point[i])) ok(); })); }""")
     page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
     page.evaluate("window.painted")
-    coords = page.evaluate("document.getElementById('x').coords")
-    assert coords[0] > 0 and coords[1:] == [0, 0, 0, 0]
+    coords = page.evaluate("document.getElementById('x').point")
+    assert coords[0] > 0 and coords[1:] == [0] * (Z - 1)  # the other Z - 1 coordinates stay
     after = canvas_pixels(page)
     assert np.abs(after - before).max() > 0, "the canvas did not change"
     np.testing.assert_allclose(after / 255, python_decode(digits_bundle, [coords])[0], atol=1 / 255)
     assert console_errors == []
 
 
-def test_keyboard_and_events(open_element, page, console_errors):
+def test_keyboard_and_events(open_element, digits_bundle, page, console_errors):
+    Z = manifest(digits_bundle)["latent"]["size"]
     assert open_element() is True
     page.evaluate("""() => { window.changes = [];
-        document.getElementById('x').addEventListener('latent-change', (e) => changes.push(e.detail.coords)); }""")
+        document.getElementById('x').addEventListener('latent-change', (e) => changes.push(e.detail)); }""")
     slider = page.get_by_label("PC2")
     slider.focus()
     page.keyboard.press("ArrowRight")
     changes = page.evaluate("changes")
-    assert len(changes) == 1 and changes[0][1] > 0 and changes[0][0] == 0
-    page.evaluate("document.getElementById('x').coords = [1, 2, 3, 4, 5]")
-    assert page.evaluate("document.getElementById('x').coords") == [1, 2, 3, 4, 5]
-    assert page.evaluate("changes.at(-1)") == [1, 2, 3, 4, 5]
+    assert len(changes) == 1 and changes[0]["source"] == "slider"
+    assert changes[0]["point"][1] > 0 and changes[0]["point"][0] == 0 and changes[0]["coords"] == changes[0]["point"]
+    point = list(range(1, Z + 1))
+    page.evaluate("(p) => { document.getElementById('x').point = p; }", point)
+    assert page.evaluate("document.getElementById('x').point") == point
+    assert page.evaluate("changes.at(-1)") == {"point": point, "coords": point, "source": "api"}
+    page.evaluate("(p) => { document.getElementById('x').coords = p; }", point[::-1])  # the old name, an alias
+    assert page.evaluate("document.getElementById('x').point") == point[::-1]
     assert console_errors == []
 
 
 def test_examples_random_and_reset(open_element, digits_bundle, page, console_errors):
     assert open_element() is True
-    anchors = json.loads((digits_bundle / "manifest.json").read_text())["anchors"]
+    m = manifest(digits_bundle)
+    anchors = m["anchors"]
     picker = page.get_by_role("combobox", name="example", exact=True)
     assert picker.locator("option").count() == len(anchors) + 1
     picker.select_option(index=3)
-    got = page.evaluate("document.getElementById('x').coords")
-    np.testing.assert_allclose(got, anchors[2]["coords"], rtol=1e-6)
+    got = page.evaluate("document.getElementById('x').point")
+    assert got == anchors[2]["coords"]  # all Z coordinates, exactly
     page.get_by_role("button", name="Random").click()
-    assert page.evaluate("document.getElementById('x').coords") != got
+    assert page.evaluate("document.getElementById('x').point") != got
     page.get_by_role("button", name="Reset").click()
-    assert page.evaluate("document.getElementById('x').coords") == [0, 0, 0, 0, 0]
+    assert page.evaluate("document.getElementById('x').point") == [0] * m["latent"]["size"]
     assert console_errors == []
 
 
@@ -124,7 +135,8 @@ def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
     index = json.loads((http_server.root / "models" / "index.json").read_text())["models"]
     assert titles == [m["title"] for m in index] and len(titles) == 2 + len(SHIPPED)
     assert page.locator("nav a[aria-current]").inner_text() == "digits (conv VAE)"
-    assert page.locator("latent-explorer .axis input[type=range]").count() == 4
+    axes = manifest(http_server.root / "models" / "test-conv")["axes"]
+    assert page.locator("latent-explorer .axis input[type=range]").count() == len(axes)
     assert page.evaluate("crossOriginIsolated") is True
     assert console_errors == []
 
@@ -140,9 +152,10 @@ def test_works_without_cross_origin_isolation(page, site, console_errors):
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/?model=test-digits")
         page.wait_for_function("document.querySelector('latent-explorer')?.model")
         assert page.evaluate("crossOriginIsolated") is False
-        [row] = page.evaluate("document.querySelector('latent-explorer').decode([[0, 0, 0, 0, 0]])"
-                              ".then((r) => r.map((x) => Array.from(x)))")
-        np.testing.assert_allclose(row, python_decode(site / "models" / "test-digits", [[0] * 5])[0].ravel(), atol=1e-5)
+        Z = manifest(site / "models" / "test-digits")["latent"]["size"]
+        [row] = page.evaluate("(z) => document.querySelector('latent-explorer').decode([new Array(z).fill(0)])"
+                              ".then((r) => r.map((x) => Array.from(x)))", Z)
+        np.testing.assert_allclose(row, python_decode(site / "models" / "test-digits", [[0] * Z])[0].ravel(), atol=1e-5)
         assert console_errors == []
     finally:
         server.shutdown()

@@ -110,9 +110,10 @@ def assert_same_tokens(page, server, name, variant=None):
 def test_sentence_is_shown_as_text(page, text_server, console_errors):
     assert open_bundle(page, text_server, "text-step") is True
     x = page.locator("latent-explorer")
-    page.evaluate("document.querySelector('latent-explorer').coords = [0, 0, 0, 0]")
+    Z = json.loads((text_server.root / "models" / "text-step" / "manifest.json").read_text())["latent"]["size"]
+    page.evaluate("(z) => { document.querySelector('latent-explorer').point = new Array(z).fill(0); }", Z)
     page.wait_for_function("document.querySelector('latent-explorer').shadowRoot.querySelector('.sentence').title !== ''")
-    [row] = page.evaluate("document.querySelector('latent-explorer').decode([[0, 0, 0, 0]])")
+    [row] = page.evaluate("(z) => document.querySelector('latent-explorer').decode([new Array(z).fill(0)])", Z)
     assert x.locator(".sentence").inner_text().replace(" ", "") == " ".join(row["tokens"]).replace(" ", "")
     rows = x.locator(".interpolate tbody tr")
     assert rows.count() == 7  # the homotopy table is open by default for sentences

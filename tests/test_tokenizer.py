@@ -1,4 +1,4 @@
-"""Tokenizer rule, Python/JS parity, Vocab, and corpus readers (exporter/text, web/text)."""
+"""Tokenizer rule, Python/JS parity, Vocab, and corpus readers (exporter/tokenizers, exporter/data, web/core/words.js)."""
 
 import json
 import random
@@ -15,7 +15,7 @@ from exporter.tokenizers.words import Vocab, detokenize, tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "cases" / "tokenizer_cases.txt"
-JS_MODULE = ROOT / "web" / "text" / "tokenizer.js"
+JS_MODULE = ROOT / "web" / "core" / "words.js"
 WORDNET = Path("/usr/share/wordnet")
 
 # --- (a) the rule, expected values written by hand from the module docstring ---
@@ -89,7 +89,7 @@ def test_detokenize_round_trips(line):
     assert tokenize(detokenize(tokens)) == tokens
 
 
-# --- (b) Python <-> JS parity: node runs web/text/tokenizer.js on the same strings ---
+# --- (b) Python <-> JS parity: node runs web/core/words.js on the same strings ---
 
 NODE_SCRIPT = """
 import { readFileSync } from "node:fs";

@@ -1,4 +1,5 @@
-// Small DOM helpers shared by the element's parts. Text always goes in as textContent.
+// Small DOM helpers shared by the element's views, inputs and panels. Text always goes in as
+// textContent, never as HTML: manifest content and model output are data.
 export function el(tag, props = {}, children = []) {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
@@ -7,7 +8,7 @@ export function el(tag, props = {}, children = []) {
 
 /** How a real example is named in pickers: its sentence, or its class and index. */
 export function anchorLabel(manifest, anchor) {
-  if (anchor.text !== undefined) return anchor.text.length > 70 ? `${anchor.text.slice(0, 69)}…` : anchor.text;
+  if (typeof anchor.text === 'string') return anchor.text.length > 70 ? `${anchor.text.slice(0, 69)}…` : anchor.text;
   const name = anchor.label == null ? 'example' : (manifest.dataset?.label_names?.[anchor.label] ?? String(anchor.label));
-  return `${name} (#${anchor.index})`;
+  return anchor.index === undefined ? name : `${name} (#${anchor.index})`;
 }

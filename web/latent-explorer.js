@@ -1,40 +1,43 @@
-// <latent-explorer src=".../manifest.json">: decodes any point of a VAE's latent space live,
-// in the browser, with onnxruntime-web. One slider per PCA component; every slider `input`
-// decodes the new coordinates at once (no precomputed grid anywhere).
-import { checkBatch, checkRow } from './coords.js';
-import { anchorLabel, el } from './dom.js';
-import { ImageView } from './image-view.js';
-import { interpolation } from './interpolate.js';
-import { loadModel } from './model.js';
-import { loadOrt } from './runtime.js';
-import { TextView } from './text-view.js';
+// <latent-explorer src=".../manifest.json" [sync-url]>: shows any point of a VAE's latent
+// space, decoded live in the browser with onnxruntime-web. A point is all Z PCA coordinates
+// (nothing is projected away), so what is shown is exactly what the model does at that point.
+//
+// This file is the element only: attributes, properties, events, lifecycle. The work is done
+// by core/ (no DOM: loading, checking, decoding, encoding, the maths of points), and what the
+// user sees by a view (views/), an input (inputs/: drawing pad, sentence box) and panels
+// (panels/: sliders, examples, interpolation, sharing). Each input or panel is a function of
+// a small context (below) that moves the point and listens to the element's own events.
+import { loadModel } from './core/model.js';
+import { loadOrt } from './core/runtime.js';
+import { checkBatch, checkRow, flatten } from './core/space.js';
+import { el } from './dom.js';
+import * as pad from './inputs/drawing-pad.js';
+import * as box from './inputs/sentence-box.js';
+import * as examples from './panels/examples.js';
+import * as interpolate from './panels/interpolate.js';
+import * as share from './panels/share.js';
+import * as sliders from './panels/sliders.js';
+import { ImageView } from './views/image.js';
+import { TextView } from './views/text.js';
 
-const VIEWS = { image: ImageView, text: TextView };
+const KINDS = { image: { View: ImageView, input: pad.drawingPad }, text: { View: TextView, input: box.sentenceBox } };
 
 const STYLE = `
-  :host { display: inline-block; font: 14px/1.4 system-ui, sans-serif; color: #222; }
+  :host { display: inline-block; max-width: 100%; font: 14px/1.4 system-ui, sans-serif; color: #222; }
   :host([hidden]) { display: none; } /* else the :host rule above beats the UA's [hidden] rule */
   .box { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
-  .controls { display: grid; gap: 6px; min-width: 260px; }
-  .axis { display: grid; grid-template-columns: 9em 1fr 4em; gap: 8px; align-items: center; }
-  .axis output { font-variant-numeric: tabular-nums; text-align: right; }
-  .buttons { display: flex; gap: 8px; flex-wrap: wrap; }
+  .figures { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; max-width: 100%; }
+  .controls { display: grid; gap: 8px; min-width: min(260px, 100%); max-width: 32em; flex: 1 1 260px; }
   .status { margin: 0; color: #555; }
-  .status.error { color: #b00020; }
-  .interpolate { flex-basis: 100%; }
-  .interpolate .ends { display: flex; gap: 8px; align-items: center; margin: 8px 0; }
-  .interpolate select { max-width: 16em; }
-  .interpolate td { padding: 2px 8px; vertical-align: middle; }
-  .row-sentence { margin: 0; }
+  .note, .caption { margin: 0; color: #555; font-size: 13px; }
+  .view { display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; max-width: 100%; }
+  .status.error, .note.error { color: #b00020; }
+  .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
   [hidden] { display: none !important; }
 `;
+const PARTS = [ImageView, TextView, pad, box, sliders, examples, interpolate, share].map((p) => p.style).join('');
 
-function gaussian() {
-  const u = 1 - Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
-
-/** What a pending `ready` or `decode()` rejects with when `src` changes under it. */
+/** What a pending `ready`, `decode()` or `encode()` rejects with when `src` changes under it. */
 const srcChanged = () => new DOMException('src changed', 'AbortError');
 
 /**
@@ -50,7 +53,7 @@ class Load {
     this.ready.catch(() => {}); // the error is shown in the element; awaiting code still sees it
   }
 
-  /** Superseded by a new src: reject `ready` if still pending, stop downloads, free the graphs. */
+  /** Superseded by a new src: reject `ready` if still pending, stop downloads and listeners, free the graphs. */
   cancel() {
     const reason = srcChanged();
     this.reject(reason);
@@ -72,8 +75,8 @@ export class LatentExplorer extends HTMLElement {
   _reset() {
     this.model = null;
     this.view = null;
-    this._sliders = [];
-    this._coords = [];
+    this._point = [];
+    this._source = null;
     this._dirty = false;
     this._drawing = null;
   }
@@ -123,11 +126,17 @@ export class LatentExplorer extends HTMLElement {
   async _run(load) {
     try {
       if (!load.src) throw new Error('no src attribute: point it at a bundle\'s manifest.json');
-      const model = await loadModel(load.src, { signal: load.controller.signal });
+      // Resolved here, against the page: core/ never reads the DOM (a worker will run it).
+      const url = new URL(load.src, document.baseURI).href;
+      const model = await loadModel(url, { signal: load.controller.signal });
       if (load !== this._load) { model.release(); return; } // src changed while loading
       this.model = load.model = model;
-      this._build(model);
-      this._set(new Array(model.k).fill(0));
+      const ctx = this._build(model, load);
+      // The first point: the page URL's (with sync-url), else the mean. Sharing starts after
+      // it, so merely opening a page never rewrites its URL.
+      const shared = this.hasAttribute('sync-url') ? share.sharedPoint(this, model) : null;
+      this._move(shared?.point ?? new Array(model.Z).fill(0), shared?.point ? 'url' : 'reset');
+      if (this.hasAttribute('sync-url')) ctx.slots.share.replaceWith(share.share(ctx, shared));
       const failure = await this._drawing;
       if (failure) throw failure;
       load.resolve(this);
@@ -146,79 +155,82 @@ export class LatentExplorer extends HTMLElement {
     this._status.hidden = false;
   }
 
-  _build(model) {
-    const m = model.manifest;
-    const View = VIEWS[m.kind];
-    this.view = new View(model);
-    this.shadowRoot.append(el('style', { textContent: View.style }));
-    this._sliders = m.axes.map((axis) => {
-      const ratio = m.pca.explained_variance_ratio[axis.index];
-      const id = `axis-${axis.index}`;
-      const input = el('input', { type: 'range', id, min: axis.min, max: axis.max,
-        step: (axis.max - axis.min) / 1000, value: 0 });
-      const out = el('output', { htmlFor: id });
-      input.addEventListener('input', () => {
-        const coords = this._coords.slice();
-        coords[axis.index] = input.valueAsNumber;
-        this._set(coords);
-      });
-      const label = el('label', { htmlFor: id, textContent: `${axis.name} (${(100 * ratio).toFixed(1)}% var.)` });
-      return { axis, input, out, row: el('div', { className: 'axis' }, [label, input, out]) };
-    });
-    const picker = el('select', { ariaLabel: 'example' }, [el('option', { value: '', textContent: 'Jump to an example…' })]);
-    m.anchors.forEach((a, i) => picker.append(el('option', { value: String(i), textContent: anchorLabel(m, a) })));
-    picker.addEventListener('change', () => {
-      if (picker.value !== '') this._set(m.anchors[Number(picker.value)].coords.slice());
-    });
-    const random = el('button', { type: 'button', textContent: 'Random' });
-    random.addEventListener('click', () => this._set(model.std.map((s) => s * gaussian())));
-    const reset = el('button', { type: 'button', textContent: 'Reset' });
-    reset.addEventListener('click', () => this._set(new Array(model.k).fill(0)));
+  /**
+   * Compose the view, the input (only with graphs.encoder) and the panels. Each gets `ctx`:
+   * the model and view, `point` (a copy of the point on show), `move(point, source, input)`
+   * (resolves once that point, or a later one, is painted), `on(type, listener)` for the
+   * element's events and `signal`, both ending when this bundle stops being shown.
+   */
+  _build(model, load) {
+    const { View, input } = KINDS[model.kind];
+    const view = (this.view = new View(model));
+    const { signal } = load.controller;
+    const ctx = {
+      explorer: this, model, view, signal, slots: { share: el('div') },
+      get point() { return ctx.explorer._point.slice(); },
+      move: (point, source, detail) => (load === this._load ? this._move(point, source, detail) : Promise.resolve(null)),
+      on: (type, listener) => this.addEventListener(type, listener, { signal }),
+    };
+    const mine = model.encoder ? input(ctx) : null;
+    // Beside the user's own input, say which picture or sentence is the model's.
+    const caption = el('p', { className: 'caption', textContent: 'Decoded by the model' });
+    const shown = mine ? el('div', { className: 'view' }, [view.element, caption]) : view.element;
     this._status.hidden = true;
-    this.shadowRoot.append(el('div', { className: 'box', part: 'box' }, [
-      this.view.element,
-      el('div', { className: 'controls' }, [
-        ...this._sliders.map((s) => s.row),
-        el('div', { className: 'buttons' }, [picker, random, reset]),
-      ]),
-      interpolation(this, model, this.view),
+    this.shadowRoot.append(el('style', { textContent: PARTS }), el('div', { className: 'box', part: 'box' }, [
+      el('div', { className: 'figures' }, [mine, shown].filter(Boolean)), // your input, then the model's decode
+      el('div', { className: 'controls' }, [sliders.sliders(ctx), examples.examples(ctx), ctx.slots.share]),
+      interpolate.interpolation(ctx),
     ]));
+    return ctx;
   }
 
-  /** Raw PCA coordinates (length k) of the point on show. */
-  get coords() { return this._coords.slice(); }
+  /** The point on show: all Z coordinates, as an Array of numbers (empty before loading). */
+  get point() { return this._point.slice(); }
 
-  /** Set the point on show: k numbers (TypeError otherwise, numeric strings included; RangeError for NaN/±Infinity). */
-  set coords(value) {
+  /**
+   * Show another point: Z numbers (Array or typed array). TypeError for a wrong length or a
+   * non-number (numeric strings too), RangeError for NaN/±Infinity/beyond float32.
+   */
+  set point(value) { this._setFromPage(value, 'point'); }
+
+  /** The same as `point` (its name before points were full coordinates). */
+  get coords() { return this.point; }
+  set coords(value) { this._setFromPage(value, 'coords'); }
+
+  _setFromPage(value, what) {
     if (!this.model) throw new Error('latent-explorer: not loaded yet (await el.ready)');
-    this._set(checkRow(value, this.model.k, 'coords'));
+    this._move(checkRow(value, this.model.Z, what), 'api');
   }
 
-  _set(coords) {
-    this._coords = coords;
-    for (const { axis, input, out } of this._sliders) {
-      const v = coords[axis.index];
-      if (input.valueAsNumber !== v) input.value = v;
-      out.value = `${(v / this.model.std[axis.index]).toFixed(2)}σ`;
-    }
-    this.dispatchEvent(new CustomEvent('latent-change', { detail: { coords: coords.slice() } }));
+  /** Fire latent-change with `source` (and the user's `input` if any); paint soon, coalesced. */
+  _move(point, source, input) {
+    this._point = point;
+    this._source = source;
+    const view = point.slice();
+    const detail = { point: view, coords: view, source };
+    if (input !== undefined) detail.input = input;
+    this.dispatchEvent(new CustomEvent('latent-change', { bubbles: true, composed: true, detail }));
     this._dirty = true;
     this._drawing ??= this._draw(this._load);
+    return this._drawing;
   }
 
   /**
-   * Decode and paint the latest coordinates; inputs that arrive mid-decode coalesce into one.
+   * Decode and paint the latest point; points that arrive mid-decode coalesce into one.
    * Stops when `load` is no longer current. Resolves to the error that stopped it, or null.
    */
   async _draw(load) {
     try {
       while (this._dirty && load === this._load) {
         this._dirty = false;
-        const coords = this._coords;
-        const [row] = await load.model.decode([coords]);
+        const point = this._point;
+        const source = this._source;
+        const [row] = await load.model.decode([point]);
         if (load !== this._load) break;
         this.view.show(row);
-        this.dispatchEvent(new CustomEvent('latent-render', { detail: { coords: coords.slice() } }));
+        const shown = point.slice();
+        this.dispatchEvent(new CustomEvent('latent-render', { bubbles: true, composed: true,
+          detail: { point: shown, coords: shown, source } }));
       }
       return null;
     } catch (e) {
@@ -229,9 +241,19 @@ export class LatentExplorer extends HTMLElement {
     }
   }
 
+  /** Resolve `work(model)` for the current load; AbortError "src changed" if src changes first. */
+  async _withModel(work) {
+    const load = this._ensureLoad();
+    await load.ready;
+    if (load !== this._load) throw srcChanged();
+    const result = await work(load.model);
+    if (load !== this._load) throw srcChanged();
+    return result;
+  }
+
   /**
-   * Decode a batch without changing what is on show. batch: array of k-length arrays of finite
-   * numbers (checked as the `coords` setter checks: TypeError, RangeError). Resolves to one
+   * Decode a batch without changing what is on show. batch: array of Z-length arrays of finite
+   * numbers (checked as the `point` setter checks: TypeError, RangeError). Resolves to one
    * result per row: for images a Float32Array of H*W values in [0, 1], for text {ids, tokens,
    * text} (cut before </s>; <s> and <pad> never appear). Loads the bundle if nothing has (an
    * element never added to a page). If `src` changes before it settles, it rejects with an
@@ -239,12 +261,37 @@ export class LatentExplorer extends HTMLElement {
    */
   async decode(batch) {
     checkBatch(batch);
-    const load = this._ensureLoad();
-    await load.ready;
-    if (load !== this._load) throw srcChanged();
-    const rows = await load.model.decode(batch);
-    if (load !== this._load) throw srcChanged();
-    return rows;
+    return this._withModel((model) => model.decode(batch));
+  }
+
+  /**
+   * Encode inputs to points without changing what is on show (bundles with graphs.encoder).
+   * Images: arrays (or typed arrays) of H*W grey levels in [0, 1], light ink on a dark ground as
+   * in training. Sentences: strings (tokenized as the sentence box does; cut after max_len - 1
+   * tokens). Resolves to one Array of Z numbers per input. Rejects with an Error for a bundle
+   * without an encoder, TypeError for a wrong length or type, RangeError for values that are
+   * not finite or outside [0, 1], and AbortError if `src` changes before it settles.
+   */
+  async encode(inputs) {
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      throw new TypeError('encode(inputs): inputs must be a non-empty array of images or strings');
+    }
+    return this._withModel(async (model) => {
+      const { manifest, encoder, Z } = model;
+      if (!encoder) throw new Error(`encode(): the bundle ${manifest.name} has no encoder graph (graphs.encoder)`);
+      let coords;
+      if (model.kind === 'image') {
+        const { height: H, width: W } = manifest.image;
+        const rows = checkBatch(inputs, H * W, 'encode(inputs): inputs', { lo: 0, hi: 1, unit: `an image of ${H} × ${W} pixels has` });
+        coords = await encoder.encode(flatten(rows, H * W), rows.length);
+      } else {
+        inputs.forEach((s, i) => {
+          if (typeof s !== 'string') throw new TypeError(`encode(inputs): inputs[${i}] must be a string, got ${s === null ? 'null' : typeof s}`);
+        });
+        ({ coords } = await encoder.encode(inputs.map((s) => model.tokenizer.encode(s))));
+      }
+      return inputs.map((_, i) => Array.from(coords.subarray(i * Z, (i + 1) * Z)));
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-"""Word tokenizer shared byte-for-byte in behaviour with web/text/tokenizer.js.
+"""Word tokenizer shared byte-for-byte in behaviour with web/core/words.js.
 
 The browser must turn typed text into the same ids the model was trained on, so
 the rule is deliberately small enough to be written twice and tested for parity

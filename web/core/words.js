@@ -1,5 +1,5 @@
-// Word tokenizer: the JS twin of exporter/text/tokenizer.py, whose docstring is the
-// specification. Both must give identical tokens, or the browser would feed the
+// The word rule: the JS twin of exporter/tokenizers/words.py, whose docstring is the
+// specification. core/tokenizer.js puts it behind the tokenizer seam. Both must give identical tokens, or the browser would feed the
 // decoder ids it was never trained on; tests/test_tokenizer.py checks parity.
 //
 //   tokenize("Don't panic!")        -> ["don't", "panic", "!"]
@@ -24,7 +24,7 @@ export function normalize(text) {
     .toLowerCase();
 }
 
-/** Split text into tokens (see exporter/text/tokenizer.py for the rule). */
+/** Split text into tokens (see exporter/tokenizers/words.py for the rule). */
 export function tokenize(text) {
   if (typeof text !== "string") {
     throw new TypeError(`tokenize() needs a string, got ${typeof text}`);

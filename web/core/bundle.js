@@ -1,19 +1,21 @@
-// Checks a bundle's manifest.json (and vocab.json) before the element trusts any of it, so a
-// bundle that cannot decode fails `ready` with one readable line naming the file and the key
-// ("manifest.json: pca.std[2] must be a positive finite number, got "abc"") instead of painting
-// NaN pixels or throwing a TypeError deep in the UI. The rules are tables (key -> check), read
-// in order, so later checks may rely on earlier ones (latent.k before every list of length k);
-// a future format version adds or swaps entries rather than branches.
+// A bundle's manifest.json (format 2, the one contract with Python: exporter/bundle/schema.py)
+// is checked here before the element trusts any of it, so a bundle that cannot decode fails
+// `ready` with one readable line naming the file and the key ("manifest.json: pca.std[2] must
+// be a positive finite number, got "abc"") instead of painting NaN pixels or throwing a
+// TypeError deep in the UI. The rules are tables (key -> check), read in order, so later checks
+// may rely on earlier ones (latent.size before every list of length Z); a future format
+// version adds or swaps entries rather than branches. No DOM here: URLs come in absolute.
 
 /** Bundle names, as the exporter writes them and the demo page accepts them in models/index.json. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const FORMAT_VERSION = 2;
 /** Sizes beyond these are rejected before anything of that size is allocated. */
-export const LIMITS = { k: 1024, latent: 65536, side: 4096, maxLen: 1024, vocab: 1_000_000, list: 100_000 };
+export const LIMITS = { latent: 4096, side: 4096, maxLen: 1024, vocab: 1_000_000, list: 100_000, axes: 1024 };
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/; // a file beside manifest.json: no folders, no URLs
 
-/** Thrown by a check; validate() turns it into `file: path must be what, got value`. */
+/** Thrown by a check; validate() turns it into `file: path must be what, got value` (or `file: sentence`). */
 class Invalid extends Error {
-  constructor(path, what, value, got) { super(what); Object.assign(this, { path, what, value, got }); }
+  constructor(path, what, value, got, sentence) { super(what); Object.assign(this, { path, what, value, got, sentence }); }
 }
 
 function show(v) {
@@ -36,6 +38,7 @@ const rule = (what, ok) => (v, path, m, parent) => {
 };
 const finite = rule('a finite number', isFinite);
 const positive = rule('a positive finite number', (v) => isFinite(v) && v > 0);
+const unit = rule('a number from 0 to 1', (v) => isFinite(v) && v >= 0 && v <= 1);
 const string = rule('a string', (v) => typeof v === 'string');
 const fileName = rule('a file name in the bundle\'s folder', (v) => typeof v === 'string' && FILE_NAME.test(v));
 const int = (lo, hi, why = '') => rule((m) => `an integer from ${at(lo, m)} to ${at(hi, m)}${why}`,
@@ -44,10 +47,11 @@ const oneOf = (...options) => rule(`one of ${options.map((o) => JSON.stringify(o
 const optional = (check) => (v, ...rest) => { if (v !== undefined) check(v, ...rest); };
 const nullable = (check) => (v, ...rest) => { if (v !== null) check(v, ...rest); };
 
-/** An object whose keys are checked in table order; other keys are ignored. */
-const object = (fields) => (v, path, m) => {
+/** An object whose keys are checked in table order (other keys are ignored), then `whole` on it. */
+const object = (fields, whole) => (v, path, m) => {
   if (!isObject(v)) throw new Invalid(path, 'an object', v);
   for (const [key, check] of Object.entries(fields)) check(v[key], join(path, key), m, v);
+  whole?.(v, path, m);
 };
 
 /** A list of `item`s; `length` is a number, a function of the manifest, and `why` names it. */
@@ -60,34 +64,45 @@ const list = (item, { length, why = '', min = 0, max = LIMITS.list } = {}) => (v
   }
   v.forEach((x, i) => item(x, join(path, i), m, v));
 };
-const K = (m) => m.latent.k;
-const kList = (item) => list(item, { length: K, why: ' (latent.k)' });
+const Z = (m) => m.latent.size;
+const zList = (item) => list(item, { length: Z, why: ' (latent.size)' });
 
 // --- the graphs each layout needs, with shapes in terms of the manifest's own sizes ----------
 
 const f32 = (...shape) => ({ dtype: 'float32', shape });
 const i64 = (...shape) => ({ dtype: 'int64', shape });
 /**
- * Per layout: graph -> {inputs, outputs} -> name -> {dtype, shape}. In shapes, "batch" is the
- * dynamic axis; other names are sizes: those in SIZES come from the manifest, the rest (vocab,
- * z, hidden) are bound by their first use and must agree everywhere (vocab also with vocab.json).
+ * Per layout: graph role -> {inputs, outputs, optional} -> name -> {dtype, shape}. In shapes,
+ * "batch" is the dynamic axis; other names are sizes: those in SIZES come from the manifest,
+ * the rest (vocab, hidden) are bound by their first use and must agree everywhere (vocab also
+ * with the tokenizer's file). Every coordinate is `coords [batch, Z]`: the full point.
  */
+const TEXT_ENCODER = { optional: true,
+  inputs: { tokens: i64('batch', 'max_len'), lengths: i64('batch') }, outputs: { coords: f32('batch', 'Z') } };
 export const LAYOUTS = {
-  image: { decoder: { inputs: { coords: f32('batch', 'k') }, outputs: { pixels: f32('batch', 'height', 'width') } } },
+  image: {
+    decoder: { inputs: { coords: f32('batch', 'Z') }, outputs: { pixels: f32('batch', 'height', 'width') } },
+    encoder: { optional: true, inputs: { pixels: f32('batch', 'height', 'width') }, outputs: { coords: f32('batch', 'Z') } },
+  },
   'text/unrolled': {
-    greedy: { inputs: { coords: f32('batch', 'k') },
+    greedy: { inputs: { coords: f32('batch', 'Z') },
       outputs: { tokens: i64('batch', 'max_len'), logits: f32('batch', 'max_len', 'vocab') } },
+    encoder: TEXT_ENCODER,
   },
   'text/step': {
-    init: { inputs: { coords: f32('batch', 'k') }, outputs: { z: f32('batch', 'z'), hidden: f32('batch', 'hidden') } },
-    step: { inputs: { token: i64('batch'), hidden: f32('batch', 'hidden'), z: f32('batch', 'z') },
+    init: { inputs: { coords: f32('batch', 'Z') }, outputs: { z: f32('batch', 'Z'), hidden: f32('batch', 'hidden') } },
+    step: { inputs: { token: i64('batch'), hidden: f32('batch', 'hidden'), z: f32('batch', 'Z') },
       outputs: { logits: f32('batch', 'vocab'), hidden_out: f32('batch', 'hidden') } },
+    encoder: TEXT_ENCODER,
   },
 };
-const SIZES = { k: ['latent.k', K], height: ['image.height', (m) => m.image.height],
+const SIZES = { Z: ['latent.size', Z], height: ['image.height', (m) => m.image.height],
   width: ['image.width', (m) => m.image.width], max_len: ['text.max_len', (m) => m.text.max_len] };
 
-export const layoutOf = (m) => LAYOUTS[m.kind === 'text' ? `text/${m.text.variant}` : m.kind];
+const layoutOf = (m) => LAYOUTS[m.kind === 'text' ? `text/${m.text.variant}` : m.kind];
+
+/** The layout's graphs this (checked) manifest has: every required one, and the optional ones it declares. */
+export const graphsOf = (m) => Object.fromEntries(Object.entries(layoutOf(m)).filter(([g, s]) => !s.optional || m.graphs[g] !== undefined));
 
 function manifestSizes(m) {
   const sizes = {};
@@ -97,15 +112,22 @@ function manifestSizes(m) {
   return sizes;
 }
 
-/** Size name -> number for a validated manifest, including those its graph shapes bind (vocab, z, hidden). */
+/** Size name -> number for a checked manifest, including those its graph shapes bind (vocab, hidden). */
 export function sizesOf(m) {
   const sizes = manifestSizes(m);
-  for (const [g, spec] of Object.entries(layoutOf(m))) {
+  for (const [g, spec] of Object.entries(graphsOf(m))) {
     for (const side of ['inputs', 'outputs']) {
       for (const [name, { shape }] of Object.entries(spec[side])) mismatch(m.graphs[g][side][name].shape, shape, sizes, { strict: true });
     }
   }
   return sizes;
+}
+
+/** Graph role -> {output name -> shape with sizes filled in}: what Graph checks every run against. */
+export function outputShapes(m) {
+  const sizes = sizesOf(m);
+  return Object.fromEntries(Object.entries(graphsOf(m)).map(([g, spec]) => [g, Object.fromEntries(
+    Object.entries(spec.outputs).map(([name, { shape }]) => [name, shape.map((d) => (d === 'batch' ? d : sizes[d]))]))]));
 }
 
 /**
@@ -127,13 +149,16 @@ export function mismatch(shape, template, sizes, { strict }) {
   return ok ? null : template.map((d) => (d === 'batch' ? 'batch' : sizes[d] ?? d));
 }
 
-/** The manifest's `graphs`: exactly the layout's graphs, names, dtypes and shapes. */
+/** The manifest's `graphs`: the layout's graphs (optional ones if present) with their names, dtypes and shapes. */
 function graphs(v, path, m) {
   if (!isObject(v)) throw new Invalid(path, 'an object', v);
   const sizes = manifestSizes(m);
   for (const [g, spec] of Object.entries(layoutOf(m))) {
     const gp = join(path, g);
-    if (v[g] === undefined) throw new Invalid(gp, `an object: ${m.kind} bundles need a ${g} graph`, undefined);
+    if (v[g] === undefined) {
+      if (spec.optional) continue;
+      throw new Invalid(gp, `an object: ${m.kind} bundles need a ${g} graph`, undefined);
+    }
     object({ file: fileName, inputs: object({}), outputs: object({}) })(v[g], gp, m);
     for (const side of ['inputs', 'outputs']) {
       const names = Object.keys(spec[side]);
@@ -155,83 +180,99 @@ function graphs(v, path, m) {
   }
 }
 
+/** An axis (a slider) moves one coordinate (`component`) or the point along a Z-vector (`direction`). */
+function oneMotion(axis, path) {
+  if ((axis.component === undefined) === (axis.direction === undefined)) {
+    throw new Invalid(path, 'an axis with either a component or a direction', undefined, undefined,
+      `${path} needs either a component or a direction (not both)`);
+  }
+}
+
 // --- the tables ------------------------------------------------------------------------------
+
+const version = (v, path) => {
+  if (v === FORMAT_VERSION) return;
+  const sentence = Number.isInteger(v) && v < FORMAT_VERSION
+    ? `bundle format version ${v}; this element reads version ${FORMAT_VERSION} (re-export the bundle with latent-explorer >= 0.2)`
+    : `format_version must be ${FORMAT_VERSION}, the version this element reads, got ${show(v)}`;
+  throw new Invalid(path, '', v, undefined, sentence);
+};
 
 const COMMON = {
   format: rule('"latent-explorer-bundle" (this is not a latent-explorer manifest)', (v) => v === 'latent-explorer-bundle'),
-  format_version: rule('1, the version this element reads', (v) => v === 1),
+  format_version: version,
   name: rule(`a bundle name matching ${NAME_PATTERN.source}`, (v) => typeof v === 'string' && NAME_PATTERN.test(v)),
   title: optional(string),
   kind: oneOf(...new Set(Object.keys(LAYOUTS).map((l) => l.split('/')[0]))),
-  latent: object({ size: int(1, LIMITS.latent), k: int(1, (m) => Math.min(m.latent.size, LIMITS.k), ' (at most latent.size)') }),
+  latent: object({ size: int(1, LIMITS.latent) }),
 };
 const BY_KIND = {
-  image: { image: object({ height: int(1, LIMITS.side), width: int(1, LIMITS.side) }) },
+  image: {
+    image: object({
+      height: int(1, LIMITS.side), width: int(1, LIMITS.side),
+      channels: optional(rule('1 (grey images)', (v) => v === 1)),
+      preprocess: optional(object({ background: optional(unit), ink: optional(unit), resize: optional(oneOf('area')) })),
+    }),
+  },
   text: {
     text: object({
-      vocab: fileName,
+      tokenizer: fileName,
       specials: object(Object.fromEntries(['pad', 'unk', 'bos', 'eos'].map((s) => [s, int(0, LIMITS.vocab)]))),
-      max_len: int(1, LIMITS.maxLen),
+      max_len: int(2, LIMITS.maxLen),
       variant: oneOf(...Object.keys(LAYOUTS).filter((l) => l.startsWith('text/')).map((l) => l.slice(5)).sort()),
     }),
   },
 };
 const AFTER_KIND = {
   graphs,
-  pca: object({ std: kList(positive), explained_variance_ratio: kList(rule('a number from 0 to 1', (v) => isFinite(v) && v >= 0 && v <= 1)) }),
+  pca: object({ mean: zList(finite), components: zList(zList(finite)), std: zList(positive), explained_variance_ratio: zList(unit) }),
   axes: list(object({
     name: string,
-    index: int(0, (m) => m.latent.k - 1, ' (below latent.k)'),
     min: finite,
     max: rule('a finite number greater than min', (v, m, axis) => isFinite(v) && v > axis.min),
-  }), { min: 0, max: LIMITS.k }),
+    component: optional(int(0, (m) => Z(m) - 1, ' (below latent.size)')),
+    direction: optional(zList(finite)),
+  }, oneMotion), { min: 0, max: LIMITS.axes }),
   dataset: optional(object({ label_names: optional(list(string)) })),
-  anchors: list(object({ coords: kList(finite), label: optional(nullable(int(0, LIMITS.list))), text: optional(string) }),
+  anchors: list(object({ coords: zList(finite), label: optional(nullable(int(0, LIMITS.list))), text: optional(nullable(string)) }),
     { min: 1, max: LIMITS.list }),
 };
 
 /** "http://host/m/x/manifest.json?v=2" -> "manifest.json": how messages name a file. */
 export const fileOf = (url) => new URL(url).pathname.split('/').pop() || url;
 
-function validate(value, table, file) {
+/** `value` checked against `table`; else Error("file: path must be …, got …"). */
+export function validate(value, table, file) {
   try {
     object(table)(value, '', value);
   } catch (e) {
     if (!(e instanceof Invalid)) throw e;
     const where = e.path ? `${file}: ${e.path}` : file;
+    if (e.sentence) throw new Error(`${file}: ${e.sentence}`);
     if (e.value === undefined) throw new Error(`${where} is missing (must be ${e.what})`);
     throw new Error(`${where} must be ${e.what}, got ${e.got ?? show(e.value)}`);
   }
   return value;
 }
+export const checks = { list, string, int };
 
-/** The manifest, if it is one this element can decode; else throws Error("manifest.json: key …"). */
-export function validateManifest(manifest, url) {
+/** The manifest at (absolute) `url`, if it is one this element can decode; else throws Error("manifest.json: key …"). */
+export function checkManifest(manifest, url) {
   const file = fileOf(url);
   validate(manifest, COMMON, file);
   return validate(manifest, { ...BY_KIND[manifest.kind], ...AFTER_KIND }, file);
 }
 
-/**
- * vocab.json against its (validated) manifest: strings only, as many entries as the graphs'
- * logits have classes, every special id inside it. Returns the id -> token list.
- */
-export function validateVocab(vocab, manifest, url, manifestUrl) {
-  const file = fileOf(url);
-  validate(vocab, { specials: list(string, { min: 1, max: LIMITS.vocab }), tokens: list(string, { max: LIMITS.vocab }) }, file);
-  const itos = vocab.specials.concat(vocab.tokens);
-  for (const [g, spec] of Object.entries(layoutOf(manifest))) {
+/** The tokenizer's vocabulary size against every logits output (a checked manifest). */
+export function checkVocabSize(manifest, size, file) {
+  for (const [g, spec] of Object.entries(graphsOf(manifest))) {
     for (const [name, { shape }] of Object.entries(spec.outputs)) {
       const classes = manifest.graphs[g].outputs[name].shape.at(-1);
-      if (shape.at(-1) === 'vocab' && classes !== itos.length) {
-        throw new Error(`${file} has ${itos.length} entries, but graphs.${g}.outputs.${name} has ${classes} classes`);
+      if (shape.at(-1) === 'vocab' && classes !== size) {
+        throw new Error(`${file} has ${size} entries, but graphs.${g}.outputs.${name} has ${classes} classes`);
       }
     }
   }
-  for (const [key, id] of Object.entries(manifest.text.specials)) {
-    if (id >= itos.length) throw new Error(`${fileOf(manifestUrl)}: text.specials.${key} is ${id}, but ${file} has ${itos.length} entries`);
-  }
-  return itos;
 }
 
 /**
@@ -255,5 +296,40 @@ export function checkSession(session, g, manifest, sizes, file) {
       const need = meta.shape?.length ? mismatch(meta.shape, shape, sizes, { strict: false }) : null;
       if (need) throw new Error(`${file}: ${side} ${meta.name} has shape ${JSON.stringify(meta.shape)}, the manifest needs ${JSON.stringify(need)}`);
     }
+  }
+}
+
+// --- fetching: every failure names the file ---------------------------------------------------
+
+/** GET `url`; failures name the file ("decoder.onnx: HTTP 404 …"). Aborts pass through as the signal's reason. */
+async function fetchFile(url, signal) {
+  let response;
+  try {
+    response = await fetch(url, { signal });
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw new Error(`${fileOf(url)}: could not fetch ${url} (${e.message})`);
+  }
+  if (!response.ok) throw new Error(`${fileOf(url)}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+  return response;
+}
+
+export async function fetchJSON(url, signal) {
+  const response = await fetchFile(url, signal);
+  try {
+    return await response.json();
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw new Error(`${fileOf(url)}: not valid JSON`);
+  }
+}
+
+export async function fetchBytes(url, signal) {
+  const response = await fetchFile(url, signal);
+  try {
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw new Error(`${fileOf(url)}: download failed (${e.message})`);
   }
 }

@@ -1,5 +1,6 @@
 // Paints decoded images: a canvas with one canvas pixel per image pixel, scaled up by CSS
-// with `image-rendering: pixelated`, so it stays crisp and getImageData reads exact pixels.
+// with `image-rendering: pixelated`, so it stays crisp and getImageData reads exact pixels
+// (tests compare them with Python's decode within 1/255).
 function paint(ctx, image, pixels) {
   const rgba = image.data;
   for (let i = 0; i < pixels.length; i++) {
@@ -18,15 +19,15 @@ function canvas(width, height, className) {
 
 export class ImageView {
   static style = `
-    canvas.main { width: var(--latent-explorer-size, 256px); aspect-ratio: 1; }
+    canvas.main { width: var(--latent-explorer-size, 256px); max-width: 100%; }
     canvas { image-rendering: pixelated; background: #000; border-radius: 4px; }
-    canvas.thumb { width: 56px; aspect-ratio: 1; }
+    canvas.thumb { width: 56px; }
   `;
 
   constructor(model) {
-    this.width = model.width;
-    this.height = model.height;
-    ({ c: this.element, ctx: this.ctx, image: this.image } = canvas(model.width, model.height, 'main'));
+    this.width = model.manifest.image.width;
+    this.height = model.manifest.image.height;
+    ({ c: this.element, ctx: this.ctx, image: this.image } = canvas(this.width, this.height, 'main'));
     this.element.part = 'canvas';
     this.element.setAttribute('role', 'img');
     this.element.setAttribute('aria-label', 'decoded image');

@@ -1,6 +1,8 @@
-// onnxruntime-web, loaded once per page from the `ort/` folder beside this module, so the
-// element works from any page that can reach it (no CDN, no bundler, no global script tag).
-const ORT_DIR = new URL('./ort/', import.meta.url);
+// onnxruntime-web, loaded once per page (or worker) from the `ort/` folder beside this module,
+// so the element works from any page that can reach it: no CDN, no bundler, no global script
+// tag. The rest of the code never sees an ort.Tensor: a Graph takes and gives typed arrays
+// with explicit dims, which is also what a Web Worker can post.
+const ORT_DIR = new URL('../ort/', import.meta.url);
 
 let ortPromise = null;
 
@@ -11,15 +13,22 @@ export function loadOrt() {
     // Threads need a cross-origin isolated page (COOP/COEP headers, as `latent-explorer serve`
     // sends). Elsewhere (a blog host without those headers) one thread is all that works.
     ort.env.wasm.numThreads = globalThis.crossOriginIsolated
-      ? Math.min(2, navigator.hardwareConcurrency || 1) : 1;
+      ? Math.min(2, globalThis.navigator?.hardwareConcurrency || 1) : 1;
     return ort;
   });
   return ortPromise;
 }
 
+/** The onnx dtype a typed array holds. */
+function dtypeOf(data) {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof BigInt64Array) return 'int64';
+  throw new TypeError(`a graph input must be a Float32Array or BigInt64Array, got ${data?.constructor?.name}`);
+}
+
 /**
  * One ONNX graph. `run` calls are serialized: the wasm backend runs one inference per
- * session at a time, and a queue keeps slider updates in order. Every result's output dims are
+ * session at a time, and a queue keeps updates in order. Every result's output dims are
  * checked against `outputs` (name -> shape, "batch" for the batch axis), so a graph whose sizes
  * disagree with its manifest fails loudly instead of painting a wrong picture.
  */
@@ -47,28 +56,32 @@ export class Graph {
     this.queue = Promise.resolve();
   }
 
-  /** Build a float32 tensor with explicit dims. */
-  tensor(data, dims) {
-    return new this.ort.Tensor('float32', data, dims);
-  }
-
-  /** feeds: { inputName: ort.Tensor } keyed by the graph's input names; all share the batch axis 0. */
+  /**
+   * feeds: { inputName: {data: Float32Array | BigInt64Array, dims} }, keyed by the graph's
+   * input names, all sharing the batch axis 0. Resolves to { outputName: {data, dims} }.
+   * Each graph's names, dtypes and shapes are stated where it is run: core/decoders.js and
+   * core/encoders.js.
+   */
   run(feeds) {
     const batch = Object.values(feeds)[0].dims[0];
-    const result = this.queue.then(() => this.session.run(feeds)).then((out) => this.check(out, batch));
+    const tensors = Object.fromEntries(Object.entries(feeds).map(
+      ([name, { data, dims }]) => [name, new this.ort.Tensor(dtypeOf(data), data, dims)]));
+    const result = this.queue.then(() => this.session.run(tensors)).then((out) => this.check(out, batch));
     this.queue = result.catch(() => {});
     return result;
   }
 
   check(out, batch) {
+    const plain = {};
     for (const [name, shape] of Object.entries(this.outputs)) {
       const want = shape.map((d) => (d === 'batch' ? batch : d));
       const dims = out[name]?.dims ?? [];
       if (dims.length !== want.length || dims.some((d, i) => d !== want[i])) {
         throw new Error(`${this.file}: output ${name} has shape [${dims}], expected [${want}]`);
       }
+      plain[name] = { data: out[name].data, dims: Array.from(dims) };
     }
-    return out;
+    return plain;
   }
 
   /** Free the wasm session once the runs already queued have finished. */
