@@ -64,7 +64,7 @@ models/shapes: env
 	rm -rf build/runs/shapes
 	$(BIN)/latent-explorer train --dataset shapes --arch conv --latent-size 8 --epochs 20 --out build/runs/shapes
 	$(BIN)/latent-explorer export build/runs/shapes --out $@
-	$(BIN)/latent-explorer directions $@ --attribute area --attribute x --attribute y --attribute brightness \
+	$(BIN)/latent-explorer directions $@ --attribute area --attribute x --attribute y \
 	  --class-mean circle-vs-square=circle:square --orthogonalize area,circle-vs-square --examples 1000
 models/wordnet-sentences: env
 	rm -rf build/runs/wordnet-sentences
