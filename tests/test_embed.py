@@ -60,27 +60,36 @@ PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 
 @pytest.mark.browser
 @pytest.mark.parametrize("cors", [True, False])
-def test_a_page_on_another_origin_embeds_the_element(page, site, digits_bundle, cors):
-    """The page's origin is one port, the element and bundle come from `serve --cors` on another.
-    Without --cors the browser must refuse the module (so the test can fail)."""
-    page_origin = f"http://127.0.0.1:{free_port()}"
+def test_a_page_on_another_origin_embeds_the_element(page, site, digits_bundle, tmp_path, cors):
+    """The page comes from one server (a blog), the element and bundle from `serve --cors` on another
+    port, i.e. another origin. Without --cors the browser must refuse the module (so the test can fail).
+    Both servers are real loopback servers: Chromium refuses a page it does not know to be local
+    access to the loopback address space."""
+    import functools
+    import http.server
+    import threading
     port = free_port()
     element = f"http://127.0.0.1:{port}/"
+    (tmp_path / "blog").mkdir()
+    (tmp_path / "blog" / "post.html").write_text(PAGE.format(element=element))
+    blog = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "blog")))
+    threading.Thread(target=blog.serve_forever, daemon=True).start()
+    page_origin = f"http://127.0.0.1:{blog.server_address[1]}"
     args = ["--cors", page_origin] if cors else []
     proc = subprocess.Popen([sys.executable, "-m", "exporter", "serve", str(site), "--port", str(port), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(element)
+        wait_for(element, proc)
         errors = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.route(page_origin + "/post.html", lambda route: route.fulfill(
-            content_type="text/html", body=PAGE.format(element=element)))
         page.goto(page_origin + "/post.html")
         if not cors:
             page.wait_for_timeout(1500)
             assert page.evaluate("customElements.get('latent-explorer') === undefined")
             assert any("CORS" in e or "Access-Control-Allow-Origin" in e for e in errors), errors
             return
+        page.wait_for_function("customElements.get('latent-explorer') !== undefined")  # a module from another origin
         assert page.evaluate("document.getElementById('x').ready.then(() => true, (e) => e.message)") is True
         pixels = page.evaluate("document.getElementById('x').decode([new Array(8).fill(0)])"
                                ".then((r) => Array.from(r[0]))")
@@ -90,6 +99,8 @@ def test_a_page_on_another_origin_embeds_the_element(page, site, digits_bundle, 
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        blog.shutdown()
+        blog.server_close()
 
 
 def wait_for(url, proc=None, seconds=60):
@@ -105,8 +116,12 @@ def wait_for(url, proc=None, seconds=60):
     raise RuntimeError(f"{url} did not answer in {seconds} s")
 
 
+LAYOUT = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>{{ page.title }}</title></head><body>{{ content }}</body></html>
+"""
 POST = """---
 title: Latent spaces
+layout: default
 ---
 <p>An image model and a sentence model, live.</p>
 <script type="module" src="{{ '/assets/latent-explorer/latent-explorer.js' | relative_url }}"></script>
@@ -122,6 +137,8 @@ title: Latent spaces
 def test_a_jekyll_post_with_a_baseurl(capsys, tmp_path, page, digits_bundle, text_site, console_errors):  # noqa: F811
     src = tmp_path / "blog"
     (src / "_posts").mkdir(parents=True)
+    (src / "_layouts").mkdir()
+    (src / "_layouts" / "default.html").write_text(LAYOUT)
     (src / "_config.yml").write_text("title: test blog\nbaseurl: /blog\nmarkdown: kramdown\n")
     (src / "_posts" / "2026-01-01-latent.html").write_text(POST)
     embed(capsys, src / "assets" / "latent-explorer", digits_bundle, text_site / "models" / "text-unrolled",
@@ -138,6 +155,7 @@ def test_a_jekyll_post_with_a_baseurl(capsys, tmp_path, page, digits_bundle, tex
         for f in ("ort/ort-wasm-simd-threaded.wasm", "models/test-digits/decoder.onnx"):
             assert (built / f).read_bytes() == (src / "assets" / "latent-explorer" / f).read_bytes(), f
         page.goto(url)
+        page.wait_for_function("customElements.get('latent-explorer') !== undefined")
         for el in ("images", "sentences"):
             assert page.evaluate(f"document.getElementById('{el}').ready.then(() => true, (e) => e.message)") is True
         z = len(json.loads((digits_bundle / "manifest.json").read_text())["pca"]["std"])
