@@ -49,8 +49,8 @@ def test_decode_matches_python_onnxruntime(name, open_element, http_server, cons
     assert np.isclose(np.abs(coords / std), 5.0).any(axis=0).all()
     got = page.evaluate("async (batch) => (await document.getElementById('x').decode(batch)).map((r) => Array.from(r))",
                         coords.tolist())
-    got = np.array(got, dtype=np.float64).reshape(len(coords), m["image"]["height"], m["image"]["width"])
-    want = python_decode(bundle, coords)
+    want = python_decode(bundle, coords)  # (n, H, W) grey or (n, H, W, 3) RGB
+    got = np.array(got, dtype=np.float64).reshape(want.shape)
     diff = np.abs(got - want).max()
     print(f"{name}: browser vs python onnxruntime: max abs diff {diff:.3g} over {len(coords)} coords")
     assert diff <= 1e-5
@@ -134,7 +134,7 @@ def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
     titles = page.locator("nav a").all_inner_texts()
     index = json.loads((http_server.root / "models" / "index.json").read_text())["models"]
     assert titles == [m["title"] for m in index] and len(titles) == 2 + len(SHIPPED)
-    assert page.locator("nav a[aria-current]").inner_text() == "digits (conv VAE)"
+    assert page.locator("nav a[aria-current]").inner_text() == "digits (conv VAE, z = 6)"
     axes = manifest(http_server.root / "models" / "test-conv")["axes"]
     assert page.locator("latent-explorer .axis input[type=range]").count() == len(axes)
     assert page.evaluate("crossOriginIsolated") is True

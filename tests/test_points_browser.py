@@ -184,7 +184,7 @@ def real_test_images(m, n=300):
     name = m["dataset"]["name"]
     if name == "fashion-mnist" and not Path(FASHION_MNIST).is_dir():
         pytest.skip(f"FashionMNIST not installed in {FASHION_MNIST} (apt-get install dataset-fashion-mnist)")
-    if name not in ("digits", "fashion-mnist"):
+    if name not in ("digits", "fashion-mnist", "shapes"):
         pytest.skip(f"no test images known for dataset {name!r}")
     return load_images(name).x_test[:n]
 
@@ -196,7 +196,8 @@ def test_encoder_matches_python_onnxruntime_on_real_test_images(name, page, http
     if "encoder" not in m["graphs"]:
         pytest.fail(f"{name} has no encoder graph: re-export it (format 2 bundles of our runs have one)")
     x = real_test_images(m)
-    assert len(x) >= 200 and x.shape[1:] == (m["image"]["height"], m["image"]["width"])
+    shape = (m["image"]["height"], m["image"]["width"]) + ((3,) if m["image"].get("channels") == 3 else ())
+    assert len(x) >= 200 and x.shape[1:] == shape
     assert open_element(page, http_server, f"/models/{name}/manifest.json") is True
     got = np.array(page.evaluate("(b) => document.querySelector('latent-explorer').encode(b)", x.reshape(len(x), -1).tolist()))
     want = ort_encode(bundle, x)

@@ -18,7 +18,7 @@ def test_site_is_self_contained(site):
         assert (site / f).is_file(), f
     index = json.loads((site / "models" / "index.json").read_text())
     assert [m["name"] for m in index["models"]] == ["test-conv", "test-digits", *SHIPPED]
-    assert index["models"][1] == {"name": "test-digits", "title": "digits (mlp VAE)", "kind": "image",
+    assert index["models"][1] == {"name": "test-digits", "title": "digits (mlp VAE, z = 8)", "kind": "image",
                                   "manifest": "models/test-digits/manifest.json"}
     runtime = sum(p.stat().st_size for p in site.rglob("*") if p.is_file() and "models" not in p.relative_to(site).parts)
     assert runtime < 16e6, f"page + element + runtime weigh {runtime / 1e6:.1f} MB"  # wasm build only: 14 MB

@@ -281,9 +281,10 @@ export class LatentExplorer extends HTMLElement {
       if (!encoder) throw new Error(`encode(): the bundle ${manifest.name} has no encoder graph (graphs.encoder)`);
       let coords;
       if (model.kind === 'image') {
-        const { height: H, width: W } = manifest.image;
-        const rows = checkBatch(inputs, H * W, 'encode(inputs): inputs', { lo: 0, hi: 1, unit: `an image of ${H} × ${W} pixels has` });
-        coords = await encoder.encode(flatten(rows, H * W), rows.length);
+        const { height: H, width: W, channels: C = 1 } = manifest.image;
+        const what = C === 3 ? `an RGB image of ${H} × ${W} × 3 values has` : `an image of ${H} × ${W} pixels has`;
+        const rows = checkBatch(inputs, H * W * C, 'encode(inputs): inputs', { lo: 0, hi: 1, unit: what });
+        coords = await encoder.encode(flatten(rows, H * W * C), rows.length);
       } else {
         inputs.forEach((s, i) => {
           if (typeof s !== 'string') throw new TypeError(`encode(inputs): inputs[${i}] must be a string, got ${s === null ? 'null' : typeof s}`);

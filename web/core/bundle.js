@@ -84,6 +84,11 @@ export const LAYOUTS = {
     decoder: { inputs: { coords: f32('batch', 'Z') }, outputs: { pixels: f32('batch', 'height', 'width') } },
     encoder: { optional: true, inputs: { pixels: f32('batch', 'height', 'width') }, outputs: { coords: f32('batch', 'Z') } },
   },
+  'image/rgb': { // image.channels 3: pixels are [batch, H, W, 3], RGB last
+    decoder: { inputs: { coords: f32('batch', 'Z') }, outputs: { pixels: f32('batch', 'height', 'width', 'channels') } },
+    encoder: { optional: true, inputs: { pixels: f32('batch', 'height', 'width', 'channels') },
+      outputs: { coords: f32('batch', 'Z') } },
+  },
   'text/unrolled': {
     greedy: { inputs: { coords: f32('batch', 'Z') },
       outputs: { tokens: i64('batch', 'max_len'), logits: f32('batch', 'max_len', 'vocab') } },
@@ -97,9 +102,10 @@ export const LAYOUTS = {
   },
 };
 const SIZES = { Z: ['latent.size', Z], height: ['image.height', (m) => m.image.height],
-  width: ['image.width', (m) => m.image.width], max_len: ['text.max_len', (m) => m.text.max_len] };
+  width: ['image.width', (m) => m.image.width], channels: ['image.channels', (m) => m.image.channels ?? 1],
+  max_len: ['text.max_len', (m) => m.text.max_len] };
 
-const layoutOf = (m) => LAYOUTS[m.kind === 'text' ? `text/${m.text.variant}` : m.kind];
+const layoutOf = (m) => LAYOUTS[m.kind === 'text' ? `text/${m.text.variant}` : m.image.channels === 3 ? 'image/rgb' : 'image'];
 
 /** The layout's graphs this (checked) manifest has: every required one, and the optional ones it declares. */
 export const graphsOf = (m) => Object.fromEntries(Object.entries(layoutOf(m)).filter(([g, s]) => !s.optional || m.graphs[g] !== undefined));
@@ -210,7 +216,7 @@ const BY_KIND = {
   image: {
     image: object({
       height: int(1, LIMITS.side), width: int(1, LIMITS.side),
-      channels: optional(rule('1 (grey images)', (v) => v === 1)),
+      channels: optional(rule('1 (grey) or 3 (RGB)', (v) => v === 1 || v === 3)),
       preprocess: optional(object({ background: optional(unit), ink: optional(unit), resize: optional(oneOf('area')) })),
     }),
   },

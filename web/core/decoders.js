@@ -8,13 +8,15 @@ export class ImageDecoder {
     this.Z = manifest.latent.size;
     this.height = manifest.image.height;
     this.width = manifest.image.width;
+    this.channels = manifest.image.channels ?? 1;
   }
 
-  /** coords: Float32Array [n * Z] -> n Float32Arrays of H*W intensities in [0, 1], row-major. */
+  /** coords: Float32Array [n * Z] -> n Float32Arrays of H*W (grey) or H*W*3 (RGB, interleaved) values in [0, 1]. */
   async decode(coords, n) {
-    // decoder.onnx: coords float32 [n, Z] (full PCA coordinates) -> pixels float32 [n, H, W] in [0, 1]
+    // decoder.onnx: coords float32 [n, Z] (full PCA coordinates)
+    //            -> pixels float32 [n, H, W] (grey) or [n, H, W, 3] (RGB) in [0, 1]
     const { pixels } = await this.graph.run({ coords: { data: coords, dims: [n, this.Z] } });
-    const size = this.height * this.width;
+    const size = this.height * this.width * this.channels;
     return Array.from({ length: n }, (_, i) => pixels.data.slice(i * size, (i + 1) * size));
   }
 }

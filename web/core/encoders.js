@@ -9,12 +9,14 @@ export class ImageEncoder {
     this.Z = manifest.latent.size;
     this.height = manifest.image.height;
     this.width = manifest.image.width;
+    this.channels = manifest.image.channels ?? 1;
   }
 
-  /** pixels: Float32Array [n * H * W] in [0, 1] -> coords Float32Array [n * Z]. */
+  /** pixels: Float32Array [n * H * W] (grey) or [n * H * W * 3] (RGB) in [0, 1] -> coords Float32Array [n * Z]. */
   async encode(pixels, n) {
-    // encoder.onnx: pixels float32 [n, H, W] in [0, 1] -> coords float32 [n, Z] (full PCA coordinates)
-    const { coords } = await this.graph.run({ pixels: { data: pixels, dims: [n, this.height, this.width] } });
+    const dims = this.channels === 3 ? [n, this.height, this.width, 3] : [n, this.height, this.width];
+    // encoder.onnx: pixels float32 [n, H, W] or [n, H, W, 3] in [0, 1] -> coords float32 [n, Z] (full PCA coordinates)
+    const { coords } = await this.graph.run({ pixels: { data: pixels, dims } });
     return coords.data;
   }
 }
@@ -71,21 +73,24 @@ export function preprocessOf(manifest) {
 }
 
 /**
- * Area averaging, exactly: `rgba` is a (s·W) × (s·H) picture (4 bytes a pixel, grey, so the red
- * channel is the luminance) and each output pixel is the mean of its s × s block / 255.
- * Returns Float32Array [H * W].
+ * Area averaging, exactly: `rgba` is a (s·W) × (s·H) picture (4 bytes a pixel) and each output
+ * value is the mean of its s × s block / 255. With `channels` 1 the picture is grey (the red
+ * byte is the luminance) and the result Float32Array [H * W]; with 3 it is [H * W * 3], RGB
+ * interleaved, as the model's [H, W, 3] takes it.
  */
-export function areaAverage(rgba, width, height, s) {
-  const out = new Float32Array(width * height);
+export function areaAverage(rgba, width, height, s, channels = 1) {
+  const out = new Float32Array(width * height * channels);
   const stride = width * s * 4;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      let sum = 0;
-      for (let dy = 0; dy < s; dy++) {
-        let i = (y * s + dy) * stride + x * s * 4;
-        for (let dx = 0; dx < s; dx++, i += 4) sum += rgba[i];
+      for (let c = 0; c < channels; c++) {
+        let sum = 0;
+        for (let dy = 0; dy < s; dy++) {
+          let i = (y * s + dy) * stride + x * s * 4 + c;
+          for (let dx = 0; dx < s; dx++, i += 4) sum += rgba[i];
+        }
+        out[(y * width + x) * channels + c] = sum / (255 * s * s);
       }
-      out[y * width + x] = sum / (255 * s * s);
     }
   }
   return out;

@@ -5,7 +5,8 @@
 // `image.preprocess` colours (light ink 1.0 on a dark ground 0.0 by default). What the encoder
 // reads is its area average: the mean of each s × s block of grey levels / 255, exactly the
 // H × W picture the training images were made as. That picture is also handed out in the
-// `latent-change` event (detail.input), so anyone can check it.
+// `latent-change` event (detail.input), so anyone can check it. For a colour model
+// (image.channels 3) the ink has a colour the user picks, and each of R, G, B is averaged alike.
 //
 // Encoding follows the pen the way the slider path does: at most one encode (and its decode)
 // in flight, and the latest strokes win, so a slow model drops frames instead of lagging.
@@ -30,6 +31,7 @@ const grey = (v) => `rgb(${Math.round(v * 255)}, ${Math.round(v * 255)}, ${Math.
 
 export function drawingPad(ctx) {
   const { width: W, height: H } = ctx.model.manifest.image;
+  const channels = ctx.model.manifest.image.channels ?? 1;
   const prep = preprocessOf(ctx.model.manifest);
   const s = Math.max(1, Math.round(PAD_PX / Math.max(W, H)));
   const canvas = el('canvas', { width: s * W, height: s * H, tabIndex: 0, className: 'pad-canvas' });
@@ -43,6 +45,8 @@ export function drawingPad(ctx) {
   const brush = el('input', { type: 'range', id: 'brush', min: 0.5, max: Math.max(3, Math.round(side / 4)), step: 0.5,
     value: Math.max(1.5, Math.round(side / 5) / 2) });
   const clear = el('button', { type: 'button', textContent: 'Clear' });
+  // Colour models: the ink's colour (a grey model's ink is the preprocess grey, light on dark).
+  const colour = channels === 3 ? el('input', { type: 'color', id: 'ink', value: '#ff3333' }) : null;
   const file = el('input', { type: 'file', accept: 'image/*' });
   const open = el('button', { type: 'button', textContent: 'Open image…' });
   const note = el('p', { className: 'note', role: 'status', hidden: true });
@@ -50,8 +54,8 @@ export function drawingPad(ctx) {
 
   const blank = () => { g.fillStyle = grey(prep.background); g.fillRect(0, 0, canvas.width, canvas.height); };
   blank();
-  /** The pad as the encoder reads it: Float32Array [H * W]. */
-  const pixels = () => areaAverage(g.getImageData(0, 0, canvas.width, canvas.height).data, W, H, s);
+  /** The pad as the encoder reads it: Float32Array [H * W] (grey) or [H * W * 3] (RGB). */
+  const pixels = () => areaAverage(g.getImageData(0, 0, canvas.width, canvas.height).data, W, H, s, channels);
 
   // --- encode while drawing: one encode + decode in flight, the latest input wins ---------------
   let dirty = false;
@@ -63,7 +67,7 @@ export function drawingPad(ctx) {
       while (dirty && !ctx.signal.aborted) {
         dirty = false;
         const input = pixels();
-        // ImageEncoder.encode: pixels Float32Array [1 * H * W] -> coords Float32Array [1 * Z]
+        // ImageEncoder.encode: pixels Float32Array [1 * H * W (* 3)] -> coords Float32Array [1 * Z]
         const coords = await ctx.model.encoder.encode(input, 1);
         if (ctx.signal.aborted) break;
         await ctx.move(Array.from(coords), source, input);
@@ -85,7 +89,7 @@ export function drawingPad(ctx) {
   let rect = null; // taken once per stroke: reading layout on every move would force a layout per move
   const at = (e) => [(e.clientX - rect.left) * (canvas.width / rect.width), (e.clientY - rect.top) * (canvas.height / rect.height)];
   const stroke = (points) => {
-    g.strokeStyle = g.fillStyle = grey(prep.ink);
+    g.strokeStyle = g.fillStyle = colour ? colour.value : grey(prep.ink);
     g.lineWidth = brush.valueAsNumber * s;
     for (const p of points) {
       g.beginPath();
@@ -135,10 +139,38 @@ export function drawingPad(ctx) {
     return toGrey(work.getImageData(0, 0, w, h).data);
   }
 
+  /** A colour model takes a picture as it is: resized (contained, dark margins) and area-averaged. */
+  function loadColour(bitmap) {
+    const work = el('canvas', { width: s * W, height: s * H }).getContext('2d', { willReadFrequently: true });
+    work.fillStyle = grey(prep.background);
+    work.fillRect(0, 0, s * W, s * H);
+    const k = Math.min(s * W / bitmap.width, s * H / bitmap.height);
+    const [dw, dh] = [k * bitmap.width, k * bitmap.height];
+    work.imageSmoothingQuality = 'high';
+    work.drawImage(bitmap, (s * W - dw) / 2, (s * H - dh) / 2, dw, dh);
+    const small = areaAverage(work.getImageData(0, 0, s * W, s * H).data, W, H, s, 3);
+    const image = new ImageData(W, H);
+    for (let i = 0; i < W * H; i++) {
+      for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(Math.min(1, Math.max(0, small[3 * i + c])) * 255);
+      image.data[4 * i + 3] = 255;
+    }
+    return image;
+  }
+
   async function load(blob) {
     try {
       if (!blob?.type?.startsWith('image/')) throw new Error('not an image file');
       const bitmap = await createImageBitmap(blob);
+      if (channels === 3) {
+        const tiny = el('canvas', { width: W, height: H });
+        tiny.getContext('2d').putImageData(loadColour(bitmap), 0, 0);
+        bitmap.close();
+        g.imageSmoothingEnabled = false;
+        g.drawImage(tiny, 0, 0, s * W, s * H);
+        say(`Your image was resized to ${W} × ${H} and used in colour, as it is.`);
+        changed('file');
+        return;
+      }
       // Which way round is it? Judge the picture's own border (a small copy, no margins).
       const k = Math.min(1, 64 / Math.max(bitmap.width, bitmap.height));
       const [pw, ph] = [Math.max(1, Math.round(k * bitmap.width)), Math.max(1, Math.round(k * bitmap.height))];
@@ -181,7 +213,8 @@ export function drawingPad(ctx) {
     canvas,
     el('p', { className: 'caption', textContent: 'Draw here with a mouse, finger or pen, or drop, paste or open an image.' }),
     el('div', { className: 'tools' }, [
-      el('label', { htmlFor: 'brush', textContent: 'brush' }), brush, clear, open, file,
+      el('label', { htmlFor: 'brush', textContent: 'brush' }), brush,
+      ...(colour ? [el('label', { htmlFor: 'ink', textContent: 'ink' }), colour] : []), clear, open, file,
     ]),
     note,
   ]);

@@ -1,11 +1,20 @@
 // Paints decoded images: a canvas with one canvas pixel per image pixel, scaled up by CSS
 // with `image-rendering: pixelated`, so it stays crisp and getImageData reads exact pixels
-// (tests compare them with Python's decode within 1/255).
-function paint(ctx, image, pixels) {
+// (tests compare them with Python's decode within 1/255). Grey images are white on black;
+// RGB images (image.channels 3) come interleaved, [H, W, 3].
+const byte = (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+
+export function paint(ctx, image, pixels, channels = 1) {
   const rgba = image.data;
-  for (let i = 0; i < pixels.length; i++) {
-    const g = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255); // white on black
-    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = g;
+  const n = pixels.length / channels;
+  for (let i = 0; i < n; i++) {
+    if (channels === 3) {
+      rgba[4 * i] = byte(pixels[3 * i]);
+      rgba[4 * i + 1] = byte(pixels[3 * i + 1]);
+      rgba[4 * i + 2] = byte(pixels[3 * i + 2]);
+    } else {
+      rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = byte(pixels[i]);
+    }
     rgba[4 * i + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
@@ -27,21 +36,22 @@ export class ImageView {
   constructor(model) {
     this.width = model.manifest.image.width;
     this.height = model.manifest.image.height;
+    this.channels = model.manifest.image.channels ?? 1;
     ({ c: this.element, ctx: this.ctx, image: this.image } = canvas(this.width, this.height, 'main'));
     this.element.part = 'canvas';
     this.element.setAttribute('role', 'img');
     this.element.setAttribute('aria-label', 'decoded image');
   }
 
-  /** pixels: Float32Array of H*W intensities in [0, 1]. */
+  /** pixels: Float32Array of H*W (grey) or H*W*3 (RGB) values in [0, 1]. */
   show(pixels) {
-    paint(this.ctx, this.image, pixels);
+    paint(this.ctx, this.image, pixels, this.channels);
   }
 
   /** A small canvas for a row of the interpolation table. */
   thumbnail(pixels) {
     const { c, ctx, image } = canvas(this.width, this.height, 'thumb');
-    paint(ctx, image, pixels);
+    paint(ctx, image, pixels, this.channels);
     return c;
   }
 }
