@@ -175,5 +175,6 @@ def export_run(run_dir, out, sliders=5, name=None, atol=1e-5, weights="float32")
     metrics = {"faithfulness": faithfulness(model, test, sliders, pca_.fit_pca(latents))}
     return export_image_bundle(model.image_decoder(), latents, out, encoder=model.image_encoder(), images=test,
                                sliders=sliders, labels=data.y_train, label_names=data.label_names,
-                               dataset=data.name, name=name, title=f"{data.name} ({state['model_config']['arch']} VAE, z = {latents.shape[1]})",
+                               dataset=data.name, name=name,
+                               title=f"{data.name} ({state['model_config']['arch']} VAE, z = {latents.shape[1]})",
                                provenance=provenance, metrics=metrics, atol=atol, seed=cfg.seed, weights=weights)
