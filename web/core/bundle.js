@@ -307,8 +307,21 @@ export function checkSession(session, g, manifest, sizes, file) {
 
 // --- fetching: every failure names the file ---------------------------------------------------
 
+/** Files held in memory (absolute URL -> bytes), answered instead of the network. */
+const held = new Map();
+
+/**
+ * Serve a bundle from memory: `files` maps names beside `manifestUrl` (manifest.json, the
+ * graphs, ...) to bytes. The notebook widget gets its bundle over the kernel's comm this way;
+ * `manifestUrl` is then any absolute https: URL that names nothing real.
+ */
+export function holdFiles(manifestUrl, files) {
+  for (const [name, bytes] of Object.entries(files)) held.set(new URL(name, manifestUrl).href, bytes);
+}
+
 /** GET `url`; failures name the file ("decoder.onnx: HTTP 404 …"). Aborts pass through as the signal's reason. */
 async function fetchFile(url, signal) {
+  if (held.has(url)) return new Response(held.get(url));
   let response;
   try {
     response = await fetch(url, { signal });

@@ -2,14 +2,32 @@
 // so the element works from any page that can reach it: no CDN, no bundler, no global script
 // tag. The rest of the code never sees an ort.Tensor: a Graph takes and gives typed arrays
 // with explicit dims, which is also what a Web Worker can post.
-const ORT_DIR = new URL('../ort/', import.meta.url);
+// Computed when needed: under a blob: URL (a Jupyter widget) there is no folder to be beside.
+const ortDir = () => new URL('../ort/', import.meta.url);
 
 let ortPromise = null;
+let source = null;
+
+/**
+ * Where onnxruntime-web comes from when it cannot be found beside this module: the notebook
+ * widget (web/notebook.js) links these modules from blob: URLs, so it hands over the runtime's
+ * module and loader as blob: URLs and the wasm as bytes. Call before anything loads.
+ * source: { module: URL of ort.wasm.min.mjs, mjs: URL of ort-wasm-simd-threaded.mjs, wasmBinary: ArrayBuffer }
+ */
+export function configureRuntime(runtimeSource) {
+  if (ortPromise) throw new Error('configureRuntime(): the runtime is already loading');
+  source = runtimeSource;
+}
 
 /** Import and configure the wasm build of onnxruntime-web (memoized). */
 export function loadOrt() {
-  ortPromise ??= import(new URL('ort.wasm.min.mjs', ORT_DIR).href).then((ort) => {
-    ort.env.wasm.wasmPaths = ORT_DIR.href;
+  ortPromise ??= import(source ? source.module : new URL('ort.wasm.min.mjs', ortDir()).href).then((ort) => {
+    if (source) {
+      ort.env.wasm.wasmPaths = { mjs: source.mjs };
+      ort.env.wasm.wasmBinary = source.wasmBinary;
+    } else {
+      ort.env.wasm.wasmPaths = ortDir().href;
+    }
     // Threads need a cross-origin isolated page (COOP/COEP headers, as `latent-explorer serve`
     // sends). Elsewhere (a blog host without those headers) one thread is all that works.
     ort.env.wasm.numThreads = globalThis.crossOriginIsolated
