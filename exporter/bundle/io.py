@@ -57,7 +57,7 @@ def read_manifest(folder):
     a regular file there (not a symlink)."""
     path = Path(folder) / MANIFEST
     if path.is_symlink() or not path.is_file():
-        raise BundleError(f"{path}: not a bundle (no {MANIFEST})")
+        raise BundleError(f"{folder}: not a bundle (no {MANIFEST})")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
