@@ -130,3 +130,15 @@ def console_errors(page):
 def pytest_report_header(config):
     exe = os.environ.get("LATENT_EXPLORER_CHROMIUM") or (DEBIAN_CHROMIUM if shutil.which(DEBIAN_CHROMIUM) else None)
     return f"browser: {exe or 'playwright default'}"
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the command line in-process: (exit code, stdout, stderr)."""
+    from exporter.cli import main as cli_main
+
+    def run(*args):
+        code = cli_main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

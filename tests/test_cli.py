@@ -5,17 +5,6 @@ import sys
 
 import pytest
 
-from exporter.cli import main
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
 
 def test_errors_name_the_file(cli, tmp_path, digits_run):
     bad_ckpt = tmp_path / "bad"

@@ -13,7 +13,6 @@ import pytest
 from exporter import bundle
 from exporter.bundle.png import encode_png
 from exporter.bundle.runtime import Runtime
-from exporter.cli import main
 from exporter.data import load_images
 from exporter.errors import ArgumentError
 from exporter.export.concepts import add_directions
@@ -53,15 +52,6 @@ def model_b(tmp_path_factory):
 def digits(model_a, tmp_path):
     """A private copy of model A (digits, MLP, Z = 8, 20 epochs) to add directions to."""
     return shutil.copytree(model_a, tmp_path / "digits")
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 # 1. The math, on synthetic latents with known answers.

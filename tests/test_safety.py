@@ -19,7 +19,6 @@ import torch
 from torch import nn
 
 from exporter import atomic, bundle
-from exporter.cli import main
 from exporter.errors import BundleError
 from exporter.export.image import export_image_bundle
 from exporter.site.build import MARKER, build, find_bundles
@@ -58,15 +57,6 @@ def small_bundle(out, name="small", seed=0):
     lat = np.random.default_rng(seed).standard_normal((100, 4)).astype(np.float32)
     export_image_bundle(decoder, lat, out, sliders=2, name=name, n_anchors=5)
     return out
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 def one_line_error(code, err, *needles):
