@@ -1,12 +1,14 @@
-"""The element in Jupyter: `Explorer(bundle)` (anywidget). A real JupyterLab on 127.0.0.1 with a
-token, in a temporary folder, opened in Chromium: the widget decodes, `w.point` set from Python moves
-it, and a slider moved in the browser updates `w.point` in the kernel."""
+"""The element in Jupyter: `Explorer(bundle)` (anywidget). A real JupyterLab, and a real Jupyter
+Notebook 7, on 127.0.0.1 with a token, in a temporary folder, opened in Chromium: the widget decodes,
+`w.point` set from Python moves it, and a slider moved in the browser updates `w.point` in the kernel."""
 import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import time
+import urllib.request
 
 import numpy as np
 import pytest
@@ -14,7 +16,6 @@ from conftest import free_port
 from test_embed import wait_for
 from test_points_browser import ort_decode
 
-jupyterlab = pytest.importorskip("jupyterlab", reason="JupyterLab is not installed (the [notebook] test extra)")
 pytest.importorskip("anywidget", reason="anywidget is not installed (the [notebook] extra)")
 
 
@@ -40,8 +41,30 @@ def run_cell(page, index):
     page.keyboard.press("Shift+Enter")
 
 
+def kernel_connected(port, token, proc, seconds=120):
+    """Wait until the server has a kernel that is idle and has a front end connected to it."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernels?token={token}", timeout=5) as r:
+            kernels = json.load(r)
+        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter exited: {proc.stderr.read()[-2000:]}")
+        time.sleep(0.25)
+    raise RuntimeError(f"no kernel connected in {seconds} s: {kernels}")
+
+
+# (front end, its package, the command, the notebook's URL path)
+FRONT_ENDS = {"jupyterlab": ("jupyterlab", "lab", "lab/tree/explore.ipynb"),
+              "notebook7": ("notebook", "notebook", "notebooks/explore.ipynb")}
+
+
 @pytest.mark.browser
-def test_the_widget_in_jupyterlab(tmp_path, page, digits_bundle):
+@pytest.mark.parametrize("front_end", sorted(FRONT_ENDS))
+def test_the_widget_in_jupyter(tmp_path, page, digits_bundle, front_end):
+    package, command, path = FRONT_ENDS[front_end]
+    pytest.importorskip(package, reason=f"{package} is not installed (the test extra)")
     point = [round(v, 3) for v in np.random.default_rng(1).standard_normal(8).tolist()]
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                            "language": "python"}},
@@ -58,17 +81,16 @@ def test_the_widget_in_jupyterlab(tmp_path, page, digits_bundle):
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
     jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable))
-    proc = subprocess.Popen([jupyter, "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+    proc = subprocess.Popen([jupyter, command, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                              f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-                             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                              *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI runs as root
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", proc, seconds=120)
         page.set_default_timeout(120_000)
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token={token}")
+        page.goto(f"http://127.0.0.1:{port}/{path}?token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell")
-        page.wait_for_selector("text=| Idle")  # the status bar: the kernel is up and connected
+        kernel_connected(port, token, proc)
         run_cell(page, 0)
         page.wait_for_selector("latent-explorer", state="attached")
         assert page.evaluate("document.querySelector('latent-explorer').ready.then(() => true, (e) => e.message)")
