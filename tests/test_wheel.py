@@ -1,7 +1,6 @@
 """pip install works: the wheel built from this tree, installed (with its dependencies) into a
 fresh venv outside the repo, runs the README's Python example, `site`, `serve` (in Chromium),
 `embed` and `demo` from an empty folder, and never imports torch to show --help."""
-import re
 import subprocess
 import sys
 
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, free_port
 from test_embed import wait_for
+from test_readme import python_block
 
 from exporter.export.graphs import session
 
@@ -52,7 +52,7 @@ def test_installed_commands_from_an_empty_folder(venv, page, console_errors):
     assert "site-packages" in where[0] and str(ROOT) not in where[0] and where[1] == "False"
     run([bin_ / "latent-explorer", "--help"], cwd=empty)
 
-    example = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)[0]
+    example = python_block("export_image_bundle(")
     run([bin_ / "python", "-c", example], cwd=empty)
     assert (empty / "models" / "mine" / "encoder.onnx").is_file()
 
