@@ -19,6 +19,7 @@ export const LEVELS = { typical: 90, far: 99 };
 /** The meter's sentence for a percentile p (0-100). */
 export function reading(p) {
   if (p >= 100) return 'Further from the centre of the data than every training example';
+  if (p <= 0) return 'Closer to the centre of the data than every training example';
   if (p >= 50) return `Further from the centre of the data than ${p >= 99.9 ? p.toFixed(1) : p.toFixed(0)}% of training examples`;
   return `Closer to the centre of the data than ${(100 - p).toFixed(0)}% of training examples`;
 }
