@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SHIPPED
+from conftest import ROOT, SHIPPED
 from test_points_browser import SETTLED, main_canvas, manifest, open_element, ort_decode, ort_encode, pad_canvas, stroke
 
 from exporter.space import points
@@ -436,4 +436,91 @@ def test_el_directions_checks_what_a_page_sets(page, http_server, console_errors
         {"name": "mine", "direction": [0.6, 0.8, 0, 0, 0, 0, 0, 0], "source": {"kind": "vector"}}]
     assert page.evaluate("told") == [["mine"]]
     assert page.locator("latent-explorer").get_by_label("mine", exact=True).count() == 1
+    assert console_errors == []
+
+
+# --- the demo pages -------------------------------------------------------------------------------
+
+DEMOS = sorted(p.name for p in (ROOT / "web" / "demos").glob("*.html"))
+ALL_READY = """() => [...document.querySelectorAll('latent-explorer')].every((x) => x.model && x.point.length)"""
+
+
+def test_the_site_carries_the_demo_pages(http_server):
+    assert len(DEMOS) == 7
+    for name in [*DEMOS, "demo.js", "demo.css", "two-models.js"]:
+        assert (http_server.root / "demos" / name).read_bytes() == (ROOT / "web" / "demos" / name).read_bytes()
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_a_demo_page_loads_its_bundles_without_errors(name, page, http_server, console_errors):
+    page.goto(f"{http_server.base_url}demos/{name}")
+    page.wait_for_function("!!customElements.get('latent-explorer')")
+    elements = page.locator("latent-explorer")
+    if elements.count():
+        assert page.evaluate("Promise.all([...document.querySelectorAll('latent-explorer')].map((x) => x.ready))"
+                             ".then(() => true, (e) => e.message)") is True
+        page.wait_for_function(ALL_READY)
+        wanted = elements.evaluate_all("(xs) => xs.map((x) => [x.dataset.model, x.model.manifest.name])")
+        assert all(want == got for want, got in wanted), wanted  # each its own bundle: no stand-in
+        assert page.locator("#note").is_hidden()
+    links = page.locator("nav a").evaluate_all("(as) => as.map((a) => a.getAttribute('href'))")
+    assert {d for d in DEMOS if d != "index.html"} <= set(links)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert console_errors == []
+
+
+def test_the_two_models_page_moves_both(page, http_server, console_errors):
+    left_m = manifest(http_server.root / "models" / "fashion-mnist")
+    right_m = manifest(http_server.root / "models" / "fashion-mnist-small")
+    right_bundle = http_server.root / "models" / "fashion-mnist-small"
+    page.goto(f"{http_server.base_url}demos/two-models.html")
+    page.wait_for_function("!!customElements.get('latent-explorer')")
+    page.wait_for_function(f"({ALL_READY})() && document.getElementById('link-note').textContent.startsWith('Linked')")
+    page.evaluate("""() => { window.drawn = [];
+        document.getElementById('left').addEventListener('latent-change', (e) => {
+          if (e.detail.source === 'drawing') drawn.push(Array.from(e.detail.input)); }); }""")
+    get = {side: (lambda s=side: np.array(page.evaluate(f"document.getElementById('{s}').point"))) for side in ("left", "right")}
+
+    # The same example in both: each model's own code of that training image.
+    page.locator("#pick").select_option(index=4)
+    a = left_m["anchors"][3]
+    assert get["left"]().tolist() == a["coords"]
+    assert get["right"]().tolist() == next(b["coords"] for b in right_m["anchors"] if b["index"] == a["index"])
+
+    def axis(m, name):
+        ax = next(x for x in m["axes"] if x["name"] == name)
+        spread = next(i["spread"] for i in m["directions"]["items"] if i["name"] == name)
+        return np.array(ax["direction"]), spread
+
+    # A transferred direction moved on either side moves both, by the same number of their own σ.
+    for mover, follower, name in (("right", "left", "height@fashion-mnist"), ("left", "right", "height")):
+        other = name.split("@")[0] if "@" in name else f"{name}@fashion-mnist"
+        vm, sm = axis(right_m if mover == "right" else left_m, name)
+        vf, sf = axis(left_m if follower == "left" else right_m, other)
+        m0, f0 = get[mover](), get[follower]()
+        page.locator(f"#{mover}").get_by_label(name, exact=True).focus()
+        for _ in range(25):
+            page.keyboard.press("ArrowRight")
+        moved_m, moved_f = get[mover]() - m0, get[follower]() - f0
+        alpha = moved_m @ vm
+        assert alpha > 0
+        np.testing.assert_allclose(moved_m, alpha * vm, atol=1e-9)
+        np.testing.assert_allclose(moved_f, alpha / sm * sf * vf, atol=1e-9)
+        print(f"{name} on the {mover}: {alpha / sm:.3f}σ; {other} on the {follower}: {(moved_f @ vf) / sf:.3f}σ")
+
+    # Drawing on the left pad: the right model encodes the same pixels.
+    page.locator("#left canvas.pad-canvas").scroll_into_view_if_needed()
+    box = page.locator("#left canvas.pad-canvas").bounding_box()
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.8 * box["height"], steps=8)
+    page.mouse.up()
+    page.wait_for_function("window.drawn.length > 0")
+    page.wait_for_timeout(800)
+    pixels = np.array(page.evaluate("drawn.at(-1)"), np.float32).reshape(1, 28, 28)
+    want = ort_encode(right_bundle, pixels)[0]
+    page.wait_for_function("""(w) => document.getElementById('right').point.every((v, i) => Math.abs(v - w[i]) < 1e-5)""",
+                           arg=want.tolist())
+    np.testing.assert_allclose(get["right"](), want, atol=1e-5)
+    np.testing.assert_allclose(get["left"](), ort_encode(http_server.root / "models" / "fashion-mnist", pixels)[0], atol=1e-5)
     assert console_errors == []
