@@ -139,7 +139,7 @@ def test_interpolation_runs_between_the_two_full_points(page, http_server, digit
     page.keyboard.press("Home")
     assert page.evaluate("document.querySelector('latent-explorer').point") == m["anchors"][3]["coords"]
     page.wait_for_function("document.querySelector('latent-explorer').shadowRoot"
-                           ".querySelectorAll('.interpolate tbody tr').length === 7")
+                           ".querySelectorAll('.interpolate .strip figure').length === 9")  # a filmstrip
     rows = page.evaluate("""() => [...document.querySelector('latent-explorer').shadowRoot
         .querySelectorAll('.interpolate canvas')].map((c) => Array.from(
           c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 0))""")

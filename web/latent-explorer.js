@@ -5,37 +5,51 @@
 // This file is the element only: attributes, properties, events, lifecycle. The work is done
 // by core/ (no DOM: loading, checking, decoding, encoding, the maths of points), and what the
 // user sees by a view (views/), an input (inputs/: drawing pad, sentence box) and panels
-// (panels/: sliders, examples, interpolation, sharing). Each input or panel is a function of
-// a small context (below) that moves the point and listens to the element's own events.
+// (panels/: sliders, effects, examples, map, grid, nearest examples, typicality, interpolation,
+// edits, sharing). Each input or panel is a function of a small context (below) that moves the
+// point and listens to the element's own events.
+import { axesOf, directionAxis, unitVector } from './core/axes.js';
 import { loadModel } from './core/model.js';
 import { loadOrt } from './core/runtime.js';
 import { checkBatch, checkRow, flatten } from './core/space.js';
 import { el } from './dom.js';
 import * as pad from './inputs/drawing-pad.js';
 import * as box from './inputs/sentence-box.js';
+import * as edit from './panels/edit.js';
+import * as effects from './panels/effects.js';
 import * as examples from './panels/examples.js';
+import * as grid from './panels/grid.js';
 import * as interpolate from './panels/interpolate.js';
+import * as map from './panels/map.js';
+import * as meter from './panels/meter.js';
+import * as nearest from './panels/nearest.js';
 import * as share from './panels/share.js';
 import * as sliders from './panels/sliders.js';
 import { ImageView } from './views/image.js';
 import { TextView } from './views/text.js';
 
 const KINDS = { image: { View: ImageView, input: pad.drawingPad }, text: { View: TextView, input: box.sentenceBox } };
+/** What the `panels` attribute may name (space-separated); without it, all of them. */
+export const PANELS = ['input', 'sliders', 'effects', 'examples', 'meter', 'nearest', 'map', 'grid', 'interpolate'];
 
 const STYLE = `
   :host { display: inline-block; max-width: 100%; font: 14px/1.4 system-ui, sans-serif; color: #222; }
   :host([hidden]) { display: none; } /* else the :host rule above beats the UA's [hidden] rule */
   .box { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
   .figures { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; max-width: 100%; }
-  .controls { display: grid; gap: 8px; min-width: min(260px, 100%); max-width: 32em; flex: 1 1 260px; }
+  .controls { display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px; min-width: min(260px, 100%); max-width: 32em; flex: 1 1 260px; }
   .status { margin: 0; color: #555; }
   .note, .caption { margin: 0; color: #555; font-size: 13px; }
   .view { display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; max-width: 100%; }
   .status.error, .note.error { color: #b00020; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
   [hidden] { display: none !important; }
+  section { flex-basis: 100%; min-width: 0; }
+  section > summary, section > h3 { font-weight: 600; margin: 0 0 6px; font-size: 14px; }
+  details > summary { cursor: pointer; }
 `;
-const PARTS = [ImageView, TextView, pad, box, sliders, examples, interpolate, share].map((p) => p.style).join('');
+const PARTS = [ImageView, TextView, pad, box, sliders, effects, examples, meter, nearest, map, grid, interpolate, edit, share]
+  .map((p) => p.style).join('');
 
 /** What a pending `ready`, `decode()` or `encode()` rejects with when `src` changes under it. */
 const srcChanged = () => new DOMException('src changed', 'AbortError');
@@ -79,6 +93,7 @@ export class LatentExplorer extends HTMLElement {
     this._source = null;
     this._dirty = false;
     this._drawing = null;
+    this._directions = []; // the user's own named directions (edits) and those a page set
   }
 
   /**
@@ -155,33 +170,84 @@ export class LatentExplorer extends HTMLElement {
     this._status.hidden = false;
   }
 
+  /** The panels to show: those the `panels` attribute names (all without it); `named`: whether it names `p`. */
+  _panels() {
+    const named = this.getAttribute('panels')?.split(/\s+/).filter((p) => PANELS.includes(p));
+    return { shows: (p) => !named || named.includes(p), named: (p) => !!named?.includes(p) };
+  }
+
   /**
    * Compose the view, the input (only with graphs.encoder) and the panels. Each gets `ctx`:
-   * the model and view, `point` (a copy of the point on show), `move(point, source, input)`
-   * (resolves once that point, or a later one, is painted), `on(type, listener)` for the
-   * element's events and `signal`, both ending when this bundle stops being shown.
+   * the model and view, `point` (a copy of the point on show), `axes` (the manifest's sliders
+   * and the user's directions), `move(point, source, input)` (resolves once that point, or a
+   * later one, is painted), `addDirection`, `on(type, listener)` for the element's events and
+   * `signal`, both ending when this bundle stops being shown, and `open(panel)`: whether the
+   * page asked for that panel by name (it then starts open).
    */
   _build(model, load) {
     const { View, input } = KINDS[model.kind];
     const view = (this.view = new View(model));
     const { signal } = load.controller;
+    const { shows, named } = this._panels();
     const ctx = {
-      explorer: this, model, view, signal, slots: { share: el('div') },
+      explorer: this, model, view, signal, slots: { share: el('div') }, open: named,
       get point() { return ctx.explorer._point.slice(); },
+      get axes() { return axesOf(model.manifest, ctx.explorer._userAxes()); },
       move: (point, source, detail) => (load === this._load ? this._move(point, source, detail) : Promise.resolve(null)),
+      addDirection: (d) => this._setDirections([d], this._directions),
       on: (type, listener) => this.addEventListener(type, listener, { signal }),
     };
-    const mine = model.encoder ? input(ctx) : null;
+    const part = (name, make) => (shows(name) ? make(ctx) : null);
+    const mine = model.encoder ? part('input', input) : null;
     // Beside the user's own input, say which picture or sentence is the model's.
-    const caption = el('p', { className: 'caption', textContent: 'Decoded by the model' });
-    const shown = mine ? el('div', { className: 'view' }, [view.element, caption]) : view.element;
+    const caption = mine ? el('p', { className: 'caption', textContent: 'Decoded by the model' }) : null;
+    const shown = el('div', { className: 'view' }, [view.element, caption, part('meter', meter.meter)].filter(Boolean));
+    const yours = mine && ctx.pad ? el('div', { className: 'view' }, [mine, edit.edit(ctx)]) : mine;
     this._status.hidden = true;
     this.shadowRoot.append(el('style', { textContent: PARTS }), el('div', { className: 'box', part: 'box' }, [
-      el('div', { className: 'figures' }, [mine, shown].filter(Boolean)), // your input, then the model's decode
-      el('div', { className: 'controls' }, [sliders.sliders(ctx), examples.examples(ctx), ctx.slots.share]),
-      interpolate.interpolation(ctx),
+      el('div', { className: 'figures' }, [yours, shown].filter(Boolean)), // your input, then the model's decode
+      el('div', { className: 'controls' }, [part('sliders', sliders.sliders), part('effects', effects.effects),
+        part('examples', examples.examples), ctx.slots.share].filter(Boolean)),
+      ...['nearest', 'map', 'grid', 'interpolate'].map((p) => part(p, { nearest: nearest.nearest, map: map.latentMap,
+        grid: grid.grid, interpolate: interpolate.interpolation }[p])).filter(Boolean),
     ]));
     return ctx;
+  }
+
+  /** The user's directions as axes (unit vectors, slider bounds ±3σ). */
+  _userAxes() {
+    return this._directions.map((d) => directionAxis(d.name, d.direction, this.model.std, { source: d.source, user: true }));
+  }
+
+  /**
+   * The named directions made in this element (from an edit on the drawing pad) or set by the
+   * page: an Array of {name, direction (unit, Z numbers), source}. Each is a slider and an axis
+   * of the map and the grid at once. Set: an Array of {name, direction, source?}; a direction
+   * of any non-zero length is stored unit-length; a name must be new (not a manifest axis, not
+   * given twice). Fires `latent-directions`.
+   */
+  get directions() {
+    return this._directions.map((d) => ({ name: d.name, direction: d.direction.slice(), source: structuredClone(d.source) }));
+  }
+
+  set directions(list) { this._setDirections(list); }
+
+  /** Check `list` (names new, vectors Z finite numbers, not zero) and make it the directions after `kept`. */
+  _setDirections(list, kept = []) {
+    if (!this.model) throw new Error('latent-explorer: not loaded yet (await el.ready)');
+    if (!Array.isArray(list)) throw new TypeError('directions must be an array of {name, direction}');
+    const taken = new Set([...this.model.manifest.axes, ...kept].map((a) => a.name));
+    const checked = list.map((d, i) => {
+      const name = d?.name;
+      if (typeof name !== 'string' || !name.trim() || name.length > 64) throw new TypeError(`directions[${i}].name must be a name of 1 to 64 characters`);
+      if (taken.has(name)) throw new TypeError(`directions[${i}].name: ${JSON.stringify(name)} is taken (names must be unique)`);
+      taken.add(name);
+      const vector = checkRow(d.direction, this.model.Z, `directions[${i}].direction`);
+      const direction = unitVector(vector, `directions[${i}].direction`);
+      return { name, direction, source: structuredClone(d.source ?? { kind: 'vector' }) };
+    });
+    this._directions = [...kept, ...checked];
+    this.dispatchEvent(new CustomEvent('latent-directions', { bubbles: true, composed: true, detail: { directions: this.directions } }));
   }
 
   /** The point on show: all Z coordinates, as an Array of numbers (empty before loading). */
@@ -208,7 +274,8 @@ export class LatentExplorer extends HTMLElement {
     this._source = source;
     const view = point.slice();
     const detail = { point: view, coords: view, source };
-    if (input !== undefined) detail.input = input;
+    if (input?.axis !== undefined) detail.axis = input.axis; // 'slider': the axis moved
+    else if (input !== undefined) detail.input = input;
     this.dispatchEvent(new CustomEvent('latent-change', { bubbles: true, composed: true, detail }));
     this._dirty = true;
     this._drawing ??= this._draw(this._load);

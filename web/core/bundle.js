@@ -244,6 +244,40 @@ const AFTER_KIND = {
     { min: 1, max: LIMITS.list }),
 };
 
+// --- what `directions` writes: direction records, the latent map, typicality (all optional) ---
+
+const A = (m) => m.directions.attributes.length;
+const perAttribute = (item) => list(item, { length: A, why: ' (directions.attributes)' });
+const directionName = rule('the name of a direction in axes', (v, m) => m.axes.some((a) => a.name === v && a.direction));
+const count = (m) => m.map.count;
+const ascending = (v, path) => {
+  if (v.quantiles.some((q, i) => i > 0 && q < v.quantiles[i - 1])) throw new Invalid(join(path, 'quantiles'), 'ascending numbers', v.quantiles);
+};
+const EXTRAS = {
+  directions: optional(object({
+    attributes: list(string, { max: 256 }),
+    attribute_std: perAttribute(positive),
+    sigma: positive,
+    n_examples: optional(int(1, Number.MAX_SAFE_INTEGER)),
+    items: list(object({
+      name: directionName, spread: positive, orthogonal_to: list(string, { max: LIMITS.axes }),
+      effect: perAttribute(finite), effect_raw: perAttribute(finite),
+      effect_se: optional(perAttribute(finite)), effect_raw_se: optional(perAttribute(finite)),
+    }), { max: LIMITS.axes }),
+  })),
+  map: optional(object({
+    file: fileName,
+    count: int(1, LIMITS.list),
+    indices: list(int(0, Number.MAX_SAFE_INTEGER), { length: count, why: ' (map.count)' }),
+    labels: (v, path, m) => (Array.isArray(v) && v.length === 0 ? undefined
+      : list(int(0, LIMITS.list), { length: count, why: ' (map.count), or none' })(v, path, m)),
+    sprite: optional(nullable(fileName)),
+    columns: int(1, count, ' (map.count)'),
+    dtype: optional(oneOf('float16')),
+  })),
+  typicality: optional(object({ statistic: oneOf('mahalanobis2'), quantiles: list(finite, { min: 2, max: 10_001 }) }, ascending)),
+};
+
 /** "http://host/m/x/manifest.json?v=2" -> "manifest.json": how messages name a file. */
 export const fileOf = (url) => new URL(url).pathname.split('/').pop() || url;
 
@@ -266,7 +300,7 @@ export const checks = { list, string, int };
 export function checkManifest(manifest, url) {
   const file = fileOf(url);
   validate(manifest, COMMON, file);
-  return validate(manifest, { ...BY_KIND[manifest.kind], ...AFTER_KIND }, file);
+  return validate(manifest, { ...BY_KIND[manifest.kind], ...AFTER_KIND, ...EXTRAS }, file);
 }
 
 /** The tokenizer's vocabulary size against every logits output (a checked manifest). */

@@ -5,13 +5,15 @@
 import { checkManifest, checkSession, checkVocabSize, fetchBytes, fetchJSON, graphsOf, outputShapes, sizesOf } from './bundle.js';
 import { makeDecoder } from './decoders.js';
 import { makeEncoder } from './encoders.js';
+import { loadMap, loadSprite } from './points.js';
 import { Graph } from './runtime.js';
 import { checkBatch, flatten } from './space.js';
 import { createTokenizer } from './tokenizer.js';
 
 export class Model {
-  constructor(manifest, graphs, tokenizer) {
+  constructor(manifest, graphs, tokenizer, url) {
     this.manifest = manifest;
+    this.url = url;                 // of manifest.json: the bundle's other files are beside it
     this.graphs = graphs;           // role -> Graph
     this.tokenizer = tokenizer;     // text bundles: the tokenizer seam (core/tokenizer.js)
     this.Z = manifest.latent.size;
@@ -27,9 +29,24 @@ export class Model {
     return this.decoder.decode(flatten(checked, this.Z), checked.length);
   }
 
+  /**
+   * The latent map's points ({coords, count, Z, labels, indices, columns}; core/points.js) and
+   * its sprite (an ImageBitmap), each fetched once, on first use; null when the bundle has none.
+   */
+  map(signal) {
+    this._map ??= this.manifest.map ? loadMap(this.manifest, this.url, signal) : Promise.resolve(null);
+    return this._map;
+  }
+
+  sprite(signal) {
+    this._sprite ??= loadSprite(this.manifest, this.url, signal);
+    return this._sprite;
+  }
+
   /** Free the graphs' wasm sessions (after their queued runs): nothing shows this bundle any more. */
   release() {
     Object.values(this.graphs).forEach((g) => g.release());
+    this._sprite?.then((bitmap) => bitmap?.close(), () => {});
   }
 }
 
@@ -62,5 +79,5 @@ export async function loadModel(url, { signal } = {}) {
     Object.values(graphs).forEach((g) => g.release());
     throw e;
   }
-  return new Model(manifest, graphs, tokenizer);
+  return new Model(manifest, graphs, tokenizer, url);
 }

@@ -73,6 +73,27 @@ export function randomPoint(std, temperature = 1, random = Math.random) {
 /** The point a fraction t of the way from a to b, coordinate by coordinate (t = 0: a, t = 1: b). */
 export const lerp = (a, b, t) => a.map((v, i) => (t === 1 ? b[i] : (1 - t) * v + t * b[i]));
 
+/**
+ * Spherical interpolation about the coordinates' origin (the training codes' mean), as White
+ * (2016, "Sampling generative networks") does for latent vectors: Shoemake's formula
+ * sin((1-t)ω)/sin ω · a + sin(tω)/sin ω · b, ω the angle between a and b, applied to a and b as
+ * they are. The ends are exactly a and b; when a and b are (anti)parallel or one is the origin,
+ * it is lerp.
+ */
+export function slerp(a, b, t) {
+  if (t === 0) return a.slice();
+  if (t === 1) return b.slice();
+  const dot = a.reduce((s, v, i) => s + v * b[i], 0);
+  const na = Math.hypot(...a);
+  const nb = Math.hypot(...b);
+  const cos = na > 0 && nb > 0 ? Math.min(1, Math.max(-1, dot / (na * nb))) : 1;
+  const omega = Math.acos(cos);
+  const sin = Math.sin(omega);
+  if (sin < 1e-6) return lerp(a, b, t);
+  const [p, q] = [Math.sin((1 - t) * omega) / sin, Math.sin(t * omega) / sin];
+  return a.map((v, i) => p * v + q * b[i]);
+}
+
 // --- sharing a point in a URL hash: #le-KEY=<base64url of Z float32 little-endian> ----------
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

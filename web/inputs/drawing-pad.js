@@ -124,6 +124,18 @@ export function drawingPad(ctx) {
 
   clear.addEventListener('click', () => { blank(); say(''); });
 
+  /** An H × W picture onto the pad as s × s blocks: its area average is then the picture (to 1/255), and one can draw on. */
+  function put(small) {
+    const image = new ImageData(W, H);
+    small.forEach((v, i) => { image.data.fill(Math.round(Math.min(1, Math.max(0, v)) * 255), 4 * i, 4 * i + 3); image.data[4 * i + 3] = 255; });
+    const tiny = el('canvas', { width: W, height: H });
+    tiny.getContext('2d').putImageData(image, 0, 0);
+    g.imageSmoothingEnabled = false;
+    g.drawImage(tiny, 0, 0, s * W, s * H);
+  }
+  // What other panels use (panels/edit.js: draw over the decode, then make a direction of the edit).
+  ctx.pad = { pixels, put, element: canvas };
+
   // --- pictures: drop, paste, open --------------------------------------------------------------
   /** A picture drawn over white, contained and centred in a w × h canvas filled with `fill`; its grey RGBA. */
   function fit(bitmap, w, h, fill) {
@@ -181,13 +193,7 @@ export function drawingPad(ctx) {
       let small = areaAverage(fit(bitmap, s * W, s * H, margin), W, H, s);
       bitmap.close();
       if (inverted) small = invert(small, prep);
-      // Onto the pad as s × s blocks: its area average is then the picture (to 1/255), and one can draw on.
-      const image = new ImageData(W, H);
-      small.forEach((v, i) => { image.data.fill(Math.round(Math.min(1, Math.max(0, v)) * 255), 4 * i, 4 * i + 3); image.data[4 * i + 3] = 255; });
-      const tiny = el('canvas', { width: W, height: H });
-      tiny.getContext('2d').putImageData(image, 0, 0);
-      g.imageSmoothingEnabled = false;
-      g.drawImage(tiny, 0, 0, s * W, s * H);
+      put(small);
       say(inverted ? 'Your image had a light background, so it was inverted: the model was trained on light ink on a dark ground.'
         : `Your image was made grey and resized to ${W} × ${H}.`);
       changed('file');

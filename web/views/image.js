@@ -54,4 +54,21 @@ export class ImageView {
     paint(ctx, image, pixels, this.channels);
     return c;
   }
+
+  /** Paint decoded pixels into the 2-D context `g` at (x, y), one canvas pixel per image pixel (the live grid). */
+  paintAt(g, pixels, x, y) {
+    this.scratch ??= canvas(this.width, this.height, '');
+    paint(this.scratch.ctx, this.scratch.image, pixels);
+    g.drawImage(this.scratch.c, x, y);
+  }
+
+  /**
+   * A training image as it is: tile i of a sprite (an image of H × W tiles, `columns` to a row,
+   * as manifest.map.sprite), drawn into `into` (a thumbnail canvas, made if not given).
+   */
+  tile(sprite, i, columns, into = canvas(this.width, this.height, 'thumb').c) {
+    const [W, H] = [this.width, this.height];
+    into.getContext('2d').drawImage(sprite, (i % columns) * W, Math.floor(i / columns) * H, W, H, 0, 0, W, H);
+    return into;
+  }
 }
