@@ -1,4 +1,4 @@
-"""The README's Python example runs as written."""
+"""The README's Python examples run as written."""
 import re
 from pathlib import Path
 
@@ -15,3 +15,18 @@ def test_python_api_example_runs(tmp_path, monkeypatch):
     assert (tmp_path / "models" / "mine" / "encoder.onnx").is_file()
     assert sorted(p.name for p in (tmp_path / "models" / "mine-decoder-only").iterdir()) == ["decoder.onnx",
                                                                                              "manifest.json"]
+
+
+def test_python_sentence_model_example_runs(tmp_path, monkeypatch):
+    """The bring-your-own sentence model example: a module following the protocol, exported
+    through the same gate, int8 embedding, a tokenizer.json in the bundle."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    [block] = [b for b in blocks if "export_text_bundle" in b]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    folder = tmp_path / "models" / "my-sentences"
+    assert sorted(p.name for p in folder.iterdir()) == ["encoder.onnx", "init.onnx", "manifest.json", "step.onnx",
+                                                        "tokenizer.json"]
+    import json
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["text"]["max_len"] == 16 and m["metrics"]["quantization"]["weights"] == ["model.embed.weight"]

@@ -94,6 +94,54 @@ class PCASentenceEncoder(nn.Module):
         return self.pca(self.model.encode_unrolled(tokens, lengths))
 
 
+class SentenceModel(nn.Module):
+    """Any sentence VAE that follows the small protocol below, seen as the exporter sees a TextVAE
+    (`cfg`, `init`, `step`, `reconstruct`, `encode_unrolled`, `encode`). The protocol:
+
+        model.embed                        an nn.Embedding (V, E): the token embedding
+        model.init(z)                      z (B, Z) -> the decoder's first state (B, H)
+        model.step(token, state, z)        token (B,) int64, state (B, H), z (B, Z) -> logits (B, V), state (B, H)
+        model.encode_ids(tokens, lengths)  tokens (B, T) int64 (w1..wn </s> <pad>...), lengths (B,) int64 -> mu (B, Z)
+
+    Ids are the tokenizer's: <pad> 0, <s> 1, </s> 2, <unk> 3. Every method must export to ONNX
+    (no data-dependent Python control flow); encode_ids sees T = max_len."""
+
+    def __init__(self, model, latent_size, max_len):
+        super().__init__()
+        for name in ("embed", "init", "step", "encode_ids"):
+            if not hasattr(model, name):
+                raise ArgumentError(f"the sentence model has no `{name}`: see exporter.export.text.SentenceModel")
+        if not isinstance(model.embed, nn.Embedding):
+            raise ArgumentError(f"model.embed must be an nn.Embedding, got {type(model.embed).__name__}")
+        self.model = model.eval()
+        with torch.no_grad():
+            hidden = model.init(torch.zeros(1, latent_size))
+        from types import SimpleNamespace
+        self.cfg = SimpleNamespace(latent_size=latent_size, vocab_size=model.embed.num_embeddings,
+                                   hidden=int(hidden.shape[-1]), max_len=int(max_len))
+
+    def init(self, z):
+        return self.model.init(z)
+
+    def step(self, token, hidden, z):
+        return self.model.step(token, hidden, z)
+
+    @torch.no_grad()
+    def reconstruct(self, z, steps=None):
+        from ..models.text_vae import greedy
+        return greedy(self, self.init(z), z, steps or self.cfg.max_len)
+
+    def greedy(self, hidden, z=None, steps=None):
+        from ..models.text_vae import greedy
+        return greedy(self, hidden, z, steps or self.cfg.max_len)
+
+    def encode_unrolled(self, tokens, lengths):
+        return self.model.encode_ids(tokens, lengths)
+
+    def encode(self, tokens, lengths):
+        return self.model.encode_ids(tokens, lengths), None
+
+
 def graph_specs(variant, cfg, atol):
     """The decoder graphs of `variant`, then the encoder: coords are (batch, Z) everywhere."""
     f32, k = "float32", cfg.latent_size
@@ -249,16 +297,23 @@ def quantization_identity(float_model, int8_model, n=1000, seed=0):
 
 def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, encoder_texts=(), name=None,
                        title=None, provenance=None, metrics=None, atol=1e-4, seed=0, variant="unrolled",
-                       weights="float32", dataset=None, n_anchors=30, range_sigma=3.0):
-    """Export a TextVAE's decoder and encoder, its tokenizer (a SentenceTokenizer) and the PCA of
-    `latents` (N, Z), e.g. posterior means of the training sentences, as a text bundle in `out`,
-    in the given decoder `variant`, with the embedding as int8 when weights="int8".
+                       weights="float32", dataset=None, n_anchors=30, range_sigma=3.0, max_len=33):
+    """Export a sentence model's decoder and encoder, its tokenizer (a SentenceTokenizer) and the
+    PCA of `latents` (N, Z), e.g. posterior means of the training sentences, as a text bundle in
+    `out`, in the given decoder `variant`, with the embedding as int8 when weights="int8". The
+    model is a TextVAE, or any module that follows the protocol of `SentenceModel` (then
+    `max_len` is the number of greedy steps incl. </s>, and the encoder's input length).
 
     `texts` (N,) is the sentence behind each latent row (or None): anchors are chosen among the
     rows whose sentence the model reconstructs exactly from the row. `encoder_texts` validate
     the encoder. Raises ExportValidationError (TokenMismatchError when greedy tokens differ) and
     leaves any bundle already at `out` untouched."""
     latents = np.asarray(latents, dtype=np.float32)
+    if not hasattr(model, "cfg"):  # a model of one's own (the protocol of SentenceModel)
+        if latents.ndim != 2:
+            raise ArgumentError(f"latents must be a finite (N, Z) array, got shape {latents.shape}")
+        model = SentenceModel(model, latents.shape[1], max_len)
+    int8_names = ["model.embed.weight"] if isinstance(model, SentenceModel) else INT8
     if latents.ndim != 2 or latents.shape[1] != model.cfg.latent_size or not np.isfinite(latents).all():
         raise ArgumentError(f"latents must be a finite (N, {model.cfg.latent_size}) array, got shape {latents.shape}")
     if len(texts) != len(latents):
@@ -272,9 +327,9 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
     model, stored = model.eval(), {}
     if weights == "int8":
         float_model = model
-        model, stored = quantize_module(model, INT8)
+        model, stored = quantize_module(model, int8_names)
         model.eval()
-        metrics["quantization"] = quantization_identity(float_model, model, seed=seed)
+        metrics["quantization"] = {**quantization_identity(float_model, model, seed=seed), "weights": int8_names}
     pca = pca_.fit_pca(latents)
     std = pca_.std(pca)
     anchor_idx, exact_share, tried = pick_exact_anchors(model, latents, texts, tokenizer, n_anchors, seed)
