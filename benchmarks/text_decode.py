@@ -1,8 +1,15 @@
-"""Browser latency of decoding one sentence with <latent-explorer>, per text bundle: `el.decode`
-on one coordinate vector whose greedy sentence runs the full 20 tokens (found with Python
-onnxruntime first), timed in the page over --runs calls; median and p95.
+"""Browser latency of decoding sentences with <latent-explorer>, per text bundle, in headless
+Chromium: `el.decode` of one coordinate vector at a time, timed in the page.
 
-    python benchmarks/text_decode.py build/bundles/wordnet-sentences-step build/bundles/...-unrolled
+- test lengths: the coordinates of --sentences test sentences (their encodings by the bundle's
+  own encoder.onnx, in Python onnxruntime), each decoded --repeat times: the sentence lengths a
+  person meets. Median and p95 over all calls.
+- maximum length: the coordinate vector (among 4,096 validation coordinates incl. +-5 sigma)
+  whose greedy decoding runs longest, ideally all max_len steps without </s>, --runs calls.
+
+The "step" layout stops at </s>; "unrolled" always runs max_len steps.
+
+    python benchmarks/text_decode.py models/wordnet-sentences build/bundles/wordnet-sentences-unrolled
 """
 import argparse
 import json
@@ -14,56 +21,82 @@ from harness import launch, served
 from playwright.sync_api import sync_playwright
 
 from exporter.export.graphs import session
-from exporter.export.text import ort_greedy_step
+from exporter.export.text import encoder_rows, ort_greedy_step
 from exporter.models.text_vae import EOS
 from exporter.space.points import validation_coords
+from exporter.tokenizers.bpe import SentenceTokenizer
 
-TIME = """async ([coords, runs]) => {
+TIME = """async ([rows, repeat]) => {
   const x = document.querySelector('latent-explorer');
   await x.ready;
-  for (let i = 0; i < 10; i++) await x.decode([coords]);  // warm-up
-  const times = [];
-  let result;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    [result] = await x.decode([coords]);
-    times.push(performance.now() - t0);
+  for (let i = 0; i < 10; i++) await x.decode([rows[0]]);  // warm-up
+  const times = [], lengths = [];
+  for (const coords of rows) {
+    for (let i = 0; i < repeat; i++) {
+      const t0 = performance.now();
+      const [result] = await x.decode([coords]);
+      times.push(performance.now() - t0);
+      lengths.push(result.ids.length);
+    }
   }
-  return { times, tokens: result.tokens.length };
+  return { times, lengths };
 }"""
 
 
-def long_sentence_coords(bundle, tokens=20, n=4096):
-    """Coordinates whose greedy decoding runs `tokens` words without </s>."""
-    m = json.loads((bundle / "manifest.json").read_text())
-    coords = validation_coords(m["pca"]["std"], n=n, seed=3)
+def greedy_ids(bundle, m, coords):
     if m["text"]["variant"] == "step":
-        ids = ort_greedy_step(bundle, coords, m["text"]["max_len"])
-    else:
-        ids = session(bundle / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
-    length = np.where((ids == EOS).any(1), (ids == EOS).argmax(1), ids.shape[1])
+        return ort_greedy_step(bundle, coords, m["text"]["max_len"])
+    return session(bundle / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
+
+
+def longest_coords(bundle, m, n=4096):
+    """Coordinates whose greedy decoding runs longest (max_len steps if any does not end)."""
+    coords = validation_coords(m["pca"]["std"], n=n, seed=3)
+    ids = greedy_ids(bundle, m, coords)
+    length = np.where((ids == EOS).any(1), (ids == EOS).argmax(1) + 1, ids.shape[1])
     best = int(np.argmax(length))
     return coords[best].tolist(), int(length[best])
+
+
+def test_coords(bundle, m, n):
+    """The encodings of the first n WordNet test sentences (as the training code splits them)."""
+    from exporter.data.sentences import prepare, read_wordnet
+    from exporter.tokenizers.bpe import normalize
+    from exporter.train.text import TextTrainConfig
+    tok = SentenceTokenizer.from_json((bundle / m["text"]["tokenizer"]).read_text())
+    texts = prepare(read_wordnet(), normalize, seed=TextTrainConfig().seed, source="wordnet").test[:n]
+    rows = encoder_rows([tok.encode(t) for t in texts], m["text"]["max_len"])
+    return session(bundle / "encoder.onnx").run(["coords"], rows)[0].tolist()
+
+
+def summary(times):
+    t = sorted(times)
+    return f"median {statistics.median(t):.2f} ms, p95 {t[int(0.95 * (len(t) - 1))]:.2f} ms, n={len(t)}"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bundles", nargs="+")
-    ap.add_argument("--runs", type=int, default=300)
+    ap.add_argument("--runs", type=int, default=300, help="calls at maximum length")
+    ap.add_argument("--sentences", type=int, default=200, help="test sentences")
+    ap.add_argument("--repeat", type=int, default=3, help="calls per test sentence")
     a = ap.parse_args()
     bundles = [Path(b) for b in a.bundles]
     with served(bundles) as base, sync_playwright() as p:
         browser = launch(p)
         for b in bundles:
-            name = json.loads((b / "manifest.json").read_text())["name"]
-            coords, length = long_sentence_coords(b)
+            m = json.loads((b / "manifest.json").read_text())
+            name, variant = m["name"], m["text"]["variant"]
+            longest, steps = longest_coords(b, m)
+            rows = test_coords(b, m, a.sentences)
             page = browser.new_page()
             page.goto(f"{base}?model={name}")
             page.wait_for_function("document.querySelector('latent-explorer')")
-            r = page.evaluate(TIME, [coords, a.runs])
-            t = sorted(r["times"])
-            print(f"{name}: {r['tokens']}-token sentence (python: {length}): median {statistics.median(t):.2f} ms, "
-                  f"p95 {t[int(0.95 * (len(t) - 1))]:.2f} ms, n={len(t)}")
+            own = page.evaluate(TIME, [rows, a.repeat])
+            full = page.evaluate(TIME, [[longest], a.runs])
+            print(f"{name} ({variant}): test lengths (mean {np.mean(own['lengths']) + 1:.1f} steps incl. </s>): "
+                  f"{summary(own['times'])}; maximum length ({steps} of {m['text']['max_len']} steps): "
+                  f"{summary(full['times'])}")
             page.close()
         browser.close()
 

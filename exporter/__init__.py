@@ -15,13 +15,13 @@ from .errors import (
     TrainingError,
 )
 
-__all__ = ["export_image_bundle", "Explorer", "export_text_bundle", "add_directions", "Runtime",
+__all__ = ["export_image_bundle", "Explorer", "export_text_bundle", "SentenceTokenizer", "add_directions", "Runtime",
            "LatentExplorerError", "ArgumentError", "DataError", "CheckpointError",
            "BundleError", "TrainingError", "ExportValidationError", "OutputNameError", "ShapeError", "AtolError"]
 
 
 _LAZY = {"export_image_bundle": "exporter.export.image", "export_text_bundle": "exporter.export.text",
-         "Explorer": "exporter.notebook",
+         "Explorer": "exporter.notebook", "SentenceTokenizer": "exporter.tokenizers.bpe",
          "add_directions": "exporter.export.concepts", "Runtime": "exporter.bundle.runtime"}
 
 

@@ -62,6 +62,14 @@ def finite(low, inclusive):
     return parse
 
 
+def fraction(text):
+    """argparse type: a finite number from 0 to 1 (a share: dropout, a part of a cycle)."""
+    value = finite(0, True)(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text} must be a number from 0 to 1")
+    return value
+
+
 def given(a, cls, **rename):
     """The flags the user gave that set fields of `cls` (flag name, or rename[field] -> flag)."""
     out = {}
@@ -83,12 +91,17 @@ def main_process():
     return os.environ.get("RANK", "0") == "0"
 
 
+TEXT_FLAGS = ["--emb", "--encoder-hidden", "--bidirectional", "--word-dropout", "--dropout", "--free-bits",
+              "--kl-anneal", "--kl-cycles", "--kl-ratio", "--kl-anneal-steps", "--ae-epochs", "--lr-schedule",
+              "--vocab-size", "--max-tokens", "--min-frequency", "--lm-dropout", "--iw-samples", "--prior-samples"]
+
+
 def cmd_train(a):
     run = Path(a.out)
     if a.sentences or a.dataset == "wordnet":
-        refuse(a, ["--data", "--arch", "--channels", "--beta", "--kl-warmup", "--limit"], "applies to image models only")
+        refuse(a, ["--data", "--arch", "--channels", "--kl-warmup", "--limit"], "applies to image models only")
         return train_sentences(a, run)
-    refuse(a, ["--sentences"], "trains a sentence model; it cannot be combined with image options")
+    refuse(a, ["--sentences", *TEXT_FLAGS], "applies to sentence models only (--dataset wordnet or --sentences FILE)")
     from .train.image import train
     cfg = TrainConfig(**given(a, TrainConfig))
     arch = a.arch or VAEConfig.arch
@@ -104,24 +117,30 @@ def cmd_train(a):
 
 
 def train_sentences(a, run):
-    """The sentence VAE, then the plain GRU language model it is measured against (in RUN/lm)."""
+    """The sentence VAE, then the plain GRU language model it is measured against (in RUN/lm),
+    then the comparison of the two (written into the VAE's checkpoint)."""
     from .train import checkpoint
-    from .train.text import LM_DIR, train_lm, train_text
+    from .train.text import LM_DIR, compare_with_lm, train_lm, train_text
     cfg = TextTrainConfig(**given(a, TextTrainConfig))
-    model_cfg = TextVAEConfig(**given(a, TextVAEConfig, emb="hidden"))
+    model_cfg = TextVAEConfig(**given(a, TextVAEConfig))
     vae = train_text(cfg, model_cfg, run, resume=a.resume, epochs=a.epochs, device=a.device)
     lm_run = run / LM_DIR
-    lm = train_lm(cfg, checkpoint.config(TextVAEConfig, vae, "model_config", run), lm_run,
+    lm = train_lm(checkpoint.config(TextTrainConfig, vae, "train_config", run),
+                  checkpoint.config(TextVAEConfig, vae, "model_config", run), lm_run,
                   resume=(lm_run / checkpoint.FILENAME).exists(), epochs=vae["train_config"]["epochs"], device=a.device)
     if not main_process():
         return
+    v = compare_with_lm(run)
     print(f"trained {vae['dataset']} for {vae['epoch'] + 1} epochs in {vae['train_seconds']:.0f}s "
           f"(LM baseline {lm['train_seconds']:.0f}s) -> {run}")
-    v, b = vae.get("test_metrics") or {}, lm.get("test_metrics") or {}
-    if v and b:
-        print(f"test per sentence: VAE NLL <= {v['nll']:.2f} nats (KL {v['kl']:.2f}, perplexity {v['perplexity']:.1f}, "
-              f"greedy token accuracy {100 * v['token_accuracy']:.1f}%); "
-              f"LM NLL {b['nll']:.2f} (perplexity {b['perplexity']:.1f})")
+    iw = f", importance-weighted (k={v['iw_samples']}) {v['nll_iw']:.2f} = {v['iw_vs_lm']:.3f}x the LM" if "nll_iw" in v else ""
+    print(f"test per sentence: VAE ELBO NLL <= {v['nll']:.2f} nats = {v['elbo_vs_lm']:.3f}x the LM's {v['lm']['nll']:.2f}"
+          f"{iw}; KL {v['kl']:.2f}; greedy from mu: token accuracy {100 * v['token_accuracy']:.1f}%, "
+          f"exact match {100 * v['exact_match']:.1f}%")
+    if "prior" in v:
+        p = v["prior"]
+        print(f"{p['n']} prior samples: {100 * p['distinct']:.1f}% distinct, LM perplexity on them "
+              f"{p.get('lm_perplexity', float('nan')):.1f} (LM test perplexity {v['lm']['perplexity']:.1f})")
 
 
 def cmd_export(a):
@@ -131,10 +150,10 @@ def cmd_export(a):
     name = check_name(a.name, "--name") if a.name else slug(Path(a.out).resolve().name)
     bundle.check_out(a.out)
     if checkpoint.load(a.run).get("kind") == "text-vae":
-        if a.weights != "float32":
-            raise ArgumentError("--weights: only image bundles can store their weights compressed so far")
+        if a.weights == "float16":
+            raise ArgumentError("--weights float16: sentence bundles store their embedding as float32 or int8")
         from .export.text import export_text_run
-        m = export_text_run(a.run, a.out, sliders=a.sliders, name=name, variant=a.variant)
+        m = export_text_run(a.run, a.out, sliders=a.sliders, name=name, variant=a.variant, weights=a.weights)
     else:
         from .export.image import export_run
         m = export_run(a.run, a.out, sliders=a.sliders, name=name, weights=a.weights)
@@ -329,15 +348,42 @@ def parser():
     t.add_argument("--arch", choices=tuple(LATENT_SIZE), help=f"images: architecture (default {vae.arch})")
     t.add_argument("--latent-size", type=count, help="dimension of z (default: " + ", ".join(
         f"{k} {v}" for k, v in LATENT_SIZE.items()) + f", sentences {tvae.latent_size})")
-    t.add_argument("--hidden", type=count, help=f"hidden width (default {vae.hidden}; sentences: "
-                   f"{tvae.hidden}, also the embedding size)")
+    t.add_argument("--hidden", type=count, help=f"hidden width (default {vae.hidden}; sentences: decoder GRU, "
+                   f"{tvae.hidden})")
     t.add_argument("--channels", type=count, help=f"conv: channels of the first layer (default {vae.channels})")
-    t.add_argument("--batch-size", type=count, help=f"default {img.batch_size}")
-    t.add_argument("--lr", type=finite(0, False), help=f"Adam learning rate (default {img.lr:g})")
-    t.add_argument("--beta", type=finite(0, True), help=f"images: KL weight after warm-up (default {img.beta:g})")
+    t.add_argument("--batch-size", type=count, help=f"default: images {img.batch_size}, sentences {txt.batch_size}")
+    t.add_argument("--lr", type=finite(0, False), help=f"Adam learning rate (default: images {img.lr:g}, "
+                   f"sentences {txt.lr:g}, the peak of a cosine decay)")
+    t.add_argument("--beta", type=finite(0, True), help=f"KL weight after warm-up or annealing (default {img.beta:g})")
     t.add_argument("--kl-warmup", type=natural, help=f"images: epochs of linear KL warm-up (default {img.kl_warmup})")
     t.add_argument("--seed", type=natural, help=f"default {img.seed}")
     t.add_argument("--limit", type=count, help="images: train on only the first N training images (quick checks)")
+    s_ = t.add_argument_group("sentence models (defaults: the recipe in README, Shipped models)")
+    s_.add_argument("--emb", type=count, help=f"token embedding size, also the tied output layer's (default {tvae.emb})")
+    s_.add_argument("--encoder-hidden", type=count, help=f"encoder GRU width per direction (default {tvae.encoder_hidden})")
+    s_.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+                    help=f"encoder reads both ways (default {'on' if tvae.bidirectional else 'off'})")
+    s_.add_argument("--word-dropout", type=fraction, help=f"share of decoder inputs replaced by <unk> "
+                    f"(default {tvae.word_dropout:g})")
+    s_.add_argument("--dropout", type=fraction, help=f"dropout on embeddings and decoder outputs (default {tvae.dropout:g})")
+    s_.add_argument("--free-bits", type=finite(0, True), help=f"nats per latent dimension the KL term does not "
+                    f"penalize, 0 = off (default {txt.free_bits:g})")
+    s_.add_argument("--kl-anneal", choices=("cyclical", "linear", "logistic"),
+                    help=f"KL weight schedule (default {txt.kl_anneal})")
+    s_.add_argument("--kl-cycles", type=count, help=f"cyclical: cycles (default {txt.kl_cycles})")
+    s_.add_argument("--kl-ratio", type=fraction, help=f"cyclical: share of a cycle spent rising (default {txt.kl_ratio:g})")
+    s_.add_argument("--kl-anneal-steps", type=natural,
+                    help=f"linear/logistic: steps to reach beta (default {txt.kl_anneal_steps})")
+    s_.add_argument("--ae-epochs", type=finite(0, True),
+                    help=f"autoencoder pre-training epochs, KL weight 0 (default {txt.ae_epochs:g})")
+    s_.add_argument("--lr-schedule", choices=("cosine", "constant"), help=f"default {txt.lr_schedule}")
+    s_.add_argument("--vocab-size", type=count, help=f"byte-level BPE vocabulary incl. 4 specials (default {txt.vocab_size})")
+    s_.add_argument("--min-frequency", type=count, help=f"BPE: least count of a merge (default {txt.min_frequency})")
+    s_.add_argument("--max-tokens", type=count, help=f"longer sentences are dropped (default {txt.max_tokens})")
+    s_.add_argument("--lm-dropout", type=fraction, help=f"the LM baseline's dropout (default {txt.lm_dropout:g})")
+    s_.add_argument("--iw-samples", type=natural,
+                    help=f"test: k of the importance-weighted NLL, 0 = skip (default {txt.iw_samples})")
+    s_.add_argument("--prior-samples", type=natural, help=f"test: sentences drawn from the prior (default {txt.prior_samples})")
     t.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to train (default auto: CUDA if available); under torchrun, one device per process")
@@ -351,10 +397,12 @@ def parser():
     e.add_argument("--name", help="bundle name: a-z, 0-9, '.', '_', '-' (default: from the --out folder's name)")
     e.add_argument("--weights", choices=("float32", "float16", "int8"), default="float32",
                    help="images: store the big weight matrices as float32 (default), float16 (half the size) or "
-                        "int8 (a quarter; pixels move by up to a few percent), restored to float32 at load time")
+                        "int8 (a quarter; pixels move by up to a few percent), restored to float32 at load time; "
+                        "sentences: int8 stores the embedding (= the tied output layer) as int8, the GRUs stay "
+                        "float32, and the export gate holds the file to the int8 model's tokens")
     e.add_argument("--variant", choices=("step", "unrolled"), default="unrolled",
-                   help="sentences: the whole greedy loop in one graph (default, faster in the browser) "
-                        "or one GRU step per graph call, looped in JS")
+                   help="sentences: the whole greedy loop of max_len steps in one graph (default), or one GRU step "
+                        "per graph call, looped in JS, which stops once every sentence has reached </s>")
     e.set_defaults(func=cmd_export)
 
     r = sub.add_parser("directions", help="add named concept directions, a latent map and typicality data to an "

@@ -32,26 +32,38 @@ class TrainConfig:
 
 @dataclass
 class TextVAEConfig:
-    vocab_size: int = 10000    # tokens incl. the 4 specials (set from the corpus vocabulary)
-    emb: int = 256             # word embedding size, shared by encoder and decoder
-    hidden: int = 256          # GRU hidden size of encoder and decoder
-    latent_size: int = 16      # dimension of z (GRULM ignores it)
-    word_dropout: float = 0.1  # training only: share of decoder input words replaced by <unk> (GRULM ignores it)
-    dropout: float = 0.3       # training only: dropout on embeddings and on decoder outputs
-    tie_weights: bool = True   # output layer reuses the embedding matrix (needs emb == hidden): half the bundle
-    max_len: int = 21          # greedy decoding steps incl. </s> (= longest training sentence + 1)
+    vocab_size: int = 4000     # tokens incl. the 4 specials (set from the tokenizer)
+    emb: int = 128             # token embedding size, shared by encoder and decoder (and the tied output layer)
+    hidden: int = 256          # decoder GRU hidden size
+    encoder_hidden: int = 128  # encoder GRU hidden size (per direction)
+    bidirectional: bool = True  # encoder reads the sentence both ways; mu sees both final states
+    latent_size: int = 32      # dimension of z (GRULM ignores it)
+    word_dropout: float = 0.3  # training only: share of decoder input tokens replaced by <unk> (GRULM ignores it)
+    dropout: float = 0.1       # training only: dropout on embeddings and on decoder outputs
+    tie_weights: bool = True   # output layer = embedding matrix (after a hidden -> emb projection when they differ)
+    max_len: int = 33          # greedy decoding steps incl. </s> (= max_tokens + 1)
 
 
 @dataclass
 class TextTrainConfig:
     sentences: str | None = None    # UTF-8 file, one sentence per line; None = WordNet example sentences
-    max_tokens: int = 20            # longer sentences are dropped
-    vocab_size: int = 10000         # vocabulary incl. the 4 specials, most frequent training tokens
+    max_tokens: int = 32            # sentences longer than this many BPE tokens are dropped
+    vocab_size: int = 4000          # BPE vocabulary incl. the 4 specials, learnt on the training split
+    min_frequency: int = 2          # BPE: a merge must occur this often in the training split
     epochs: int = 10                # passes over the training set
     batch_size: int = 64            # sentences per optimizer step
-    lr: float = 1e-3                # Adam learning rate
+    lr: float = 2e-3                # Adam learning rate (peak)
+    lr_schedule: str = "cosine"     # "cosine": per step from lr down to lr_min * lr; "constant"
+    lr_min: float = 0.05            # cosine: the last step's share of lr
     grad_clip: float = 5.0          # max gradient norm
-    kl_anneal: str = "logistic"     # KL weight 0 -> 1: "logistic" (Bowman et al.) or "linear"
-    kl_anneal_steps: int = 2000     # optimizer steps to reach weight ~1 (logistic: 0.5 at half way)
-    free_bits: float = 0.2          # nats per latent dimension (batch mean) that the KL term does not penalize; 0 = off
+    kl_anneal: str = "cyclical"     # KL weight 0 -> beta: "cyclical" (Fu et al. 2019), "linear", or "logistic" (Bowman et al.)
+    kl_cycles: int = 4              # cyclical: cycles over the training steps after AE pre-training
+    kl_ratio: float = 0.5           # cyclical: share of each cycle spent rising linearly (then held at beta)
+    kl_anneal_steps: int = 2000     # linear / logistic: optimizer steps to reach beta (logistic: half of it at half way)
+    beta: float = 1.0               # KL weight once annealed
+    ae_epochs: float = 0.0          # autoencoder pre-training: epochs with KL weight 0 before annealing starts
+    free_bits: float = 1.0          # nats per latent dimension (batch mean) that the KL term does not penalize; 0 = off
+    lm_dropout: float = 0.3         # the language-model baseline's dropout (it has no z to lean on, so it overfits sooner)
+    iw_samples: int = 100           # test: posterior samples per sentence for the importance-weighted NLL; 0 = skip
+    prior_samples: int = 1000       # test: sentences decoded from z ~ N(0, I) to count distinct ones
     seed: int = 0                   # seeds split, init, shuffling, dropout and sampling

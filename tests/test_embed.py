@@ -33,6 +33,7 @@ def test_embed_writes_only_what_an_embedding_needs(capsys, tmp_path, digits_bund
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert not [f for f in files if f.endswith(".html")], "no demo pages in an embedding"
     assert "latent-explorer.js" in files and "ort/ort-wasm-simd-threaded.wasm" in files
+    assert "tokenizers/tokenizers.min.mjs" in files  # sentence bundles' tokenizer, self-hosted
     assert "models/test-digits/manifest.json" in files and "models/test-digits/encoder.onnx" in files
     assert '<script type="module" src="/blog/assets/latent-explorer/latent-explorer.js"></script>' in printed
     assert '<latent-explorer src="/blog/assets/latent-explorer/models/test-digits/manifest.json">' in printed

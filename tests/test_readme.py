@@ -1,4 +1,4 @@
-"""The README's Python example runs as written."""
+"""The README's Python examples run as written."""
 import re
 from pathlib import Path
 
@@ -32,3 +32,17 @@ def test_notebook_example_runs(monkeypatch):
     exec(compile(python_block("Explorer("), "README.md", "exec"), scope)
     w = scope["w"]
     assert w.point == [0.0] * w.manifest.latent.size and w.manifest.kind == "image"
+
+
+def test_python_sentence_model_example_runs(tmp_path, monkeypatch):
+    """The bring-your-own sentence model example: a module following the protocol, exported
+    through the same gate, int8 embedding, a tokenizer.json in the bundle."""
+    block = python_block("export_text_bundle(")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    folder = tmp_path / "models" / "my-sentences"
+    assert sorted(p.name for p in folder.iterdir()) == ["encoder.onnx", "init.onnx", "manifest.json", "step.onnx",
+                                                        "tokenizer.json"]
+    import json
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["text"]["max_len"] == 16 and m["metrics"]["quantization"]["weights"] == ["model.embed.weight"]

@@ -4,15 +4,16 @@ import urllib.request
 
 from conftest import SHIPPED
 
-from exporter.site.build import ORT_FILES
+from exporter.site.build import ORT_FILES, TOKENIZERS_FILES
 from exporter.site.serve import make_server
 
 
 def test_site_is_self_contained(site):
     assert sorted(p.name for p in (site / "ort").iterdir()) == sorted(ORT_FILES)
+    assert sorted(p.name for p in (site / "tokenizers").iterdir()) == sorted(TOKENIZERS_FILES)  # no CDN
     assert not list(site.rglob("*jsep*")) and not list(site.rglob("node_modules"))
     for f in ("index.html", "latent-explorer.js", "dom.js", "core/bundle.js", "core/model.js", "core/runtime.js",
-              "core/decoders.js", "core/encoders.js", "core/space.js", "core/tokenizer.js", "core/words.js",
+              "core/decoders.js", "core/encoders.js", "core/space.js", "core/tokenizer.js",
               "views/image.js", "views/text.js", "inputs/drawing-pad.js", "inputs/sentence-box.js",
               "panels/sliders.js", "panels/examples.js", "panels/interpolate.js", "panels/share.js"):
         assert (site / f).is_file(), f

@@ -1,5 +1,6 @@
 """Sentence bundles in the browser: the element's greedy decoding gives exactly the tokens that
-Python onnxruntime gives on the same files, for both graph layouts, and model output is text."""
+Python onnxruntime gives on the same files, for both graph layouts (the step layout with int8
+weights, as shipped), and model output is plain text."""
 import json
 import shutil
 
@@ -10,6 +11,7 @@ from exporter.export.graphs import session
 from exporter.export.text import ort_greedy_step
 from exporter.models.text_vae import EOS
 from exporter.space.points import validation_coords
+from exporter.tokenizers.bpe import SentenceTokenizer
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +23,8 @@ OBJECTS = ["the river", "a red ball", "the small house", "music", "the garden", 
 
 @pytest.fixture(scope="session")
 def text_site(tmp_path_factory):
-    """A tiny sentence VAE on a made-up corpus, exported in both layouts, plus a copy whose
-    vocabulary (and anchors) are built of an HTML payload, served like any site."""
+    """A tiny sentence VAE on a made-up corpus, exported in both layouts (step with int8 weights),
+    plus a copy whose vocabulary (and anchors) are built of an HTML payload, served like any site."""
     from exporter.configs import TextVAEConfig
     from exporter.export.text import export_text_run
     from exporter.site.build import build
@@ -31,17 +33,21 @@ def text_site(tmp_path_factory):
     lines = [f"{s} {v} {o}." for s in SUBJECTS for v in VERBS for o in OBJECTS[:4]] + [f"she wrote {PAYLOAD} today"]
     (tmp / "corpus.txt").write_text("\n".join(lines) + "\n")
     run = tmp / "run"
-    train_text(TextTrainConfig(sentences=str(tmp / "corpus.txt"), epochs=8, batch_size=16, lr=5e-3,
-                                               kl_anneal_steps=50, free_bits=2.0),
-               TextVAEConfig(emb=32, hidden=32, latent_size=8, word_dropout=0.75), run, progress=False)
+    train_text(TextTrainConfig(sentences=str(tmp / "corpus.txt"), epochs=8, batch_size=16, lr=5e-3, vocab_size=300,
+                               free_bits=2.0, iw_samples=0, prior_samples=0),
+               TextVAEConfig(emb=32, hidden=32, encoder_hidden=16, latent_size=8, word_dropout=0.75), run, progress=False)
     bundles = tmp / "bundles"
-    for variant in ("step", "unrolled"):
-        export_text_run(run, bundles / f"text-{variant}", sliders=4, name=f"text-{variant}", variant=variant)
+    for variant, weights in (("step", "int8"), ("unrolled", "float32")):
+        export_text_run(run, bundles / f"text-{variant}", sliders=4, name=f"text-{variant}", variant=variant, weights=weights)
     evil = bundles / "text-evil"
     shutil.copytree(bundles / "text-step", evil)
-    vocab = json.loads((evil / "vocab.json").read_text())
-    vocab["tokens"] = [PAYLOAD] * len(vocab["tokens"])
-    (evil / "vocab.json").write_text(json.dumps(vocab))
+    tok = json.loads((evil / "tokenizer.json").read_text())  # every token but the specials decodes to the payload
+    payload = PAYLOAD.replace(" ", "\u0120")                 # byte-level BPE writes a space as U+0120
+    vocab = tok["model"]["vocab"]
+    tok["model"]["vocab"] = {**{t: i for t, i in vocab.items() if i < 4},
+                             **{f"\u0120{payload}{i}": i for i in range(4, len(vocab))}}
+    tok["model"]["merges"] = []
+    (evil / "tokenizer.json").write_text(json.dumps(tok))
     m = json.loads((evil / "manifest.json").read_text())
     m["name"] = m["title"] = "text-evil"
     for a in m["anchors"]:
@@ -99,9 +105,9 @@ def assert_same_tokens(page, server, name, variant=None):
         want = session(bundle / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
     want = [cut(row) for row in want.tolist()]
     assert [r["ids"] for r in got] == want
-    itos = json.loads((bundle / "vocab.json").read_text())
-    itos = itos["specials"] + itos["tokens"]
-    assert [r["tokens"] for r in got] == [[itos[i] for i in row] for row in want]
+    tok = SentenceTokenizer.from_json((bundle / "tokenizer.json").read_text())
+    assert [r["tokens"] for r in got] == [[tok.token(i) for i in row] for row in want]
+    assert [r["text"] for r in got] == [tok.decode(row) for row in want]
     shown = {t for r in got for t in r["tokens"]}
     assert not shown & {"<s>", "</s>", "<pad>"}
     assert len({r["text"] for r in got}) > 1, "every coordinate decoded to the same sentence"
@@ -114,7 +120,8 @@ def test_sentence_is_shown_as_text(page, text_server, console_errors):
     page.evaluate("(z) => { document.querySelector('latent-explorer').point = new Array(z).fill(0); }", Z)
     page.wait_for_function("document.querySelector('latent-explorer').shadowRoot.querySelector('.sentence').title !== ''")
     [row] = page.evaluate("(z) => document.querySelector('latent-explorer').decode([new Array(z).fill(0)])", Z)
-    assert x.locator(".sentence").inner_text().replace(" ", "") == " ".join(row["tokens"]).replace(" ", "")
+    assert x.locator(".sentence").inner_text() == (row["text"] or "(empty sentence)")
+    assert x.locator(".sentence *").count() == 0  # plain text, no markup
     rows = x.locator(".interpolate tbody tr")
     assert rows.count() == 7  # the homotopy table is open by default for sentences
     assert console_errors == []
@@ -136,9 +143,11 @@ def test_html_in_model_output_is_displayed_literally(page, text_server):
     assert dialogs == []
 
 
-def test_unknown_words_are_marked(page, text_server):
+def test_text_is_shown_plainly(page, text_server):
+    """No token is marked any more (byte-level BPE has no unknown token): whatever the text, it is
+    the paragraph's only content."""
     assert open_bundle(page, text_server, "text-step") is True
     page.evaluate("""() => { const x = document.querySelector('latent-explorer');
-        x.view.show({ ids: [1, 4], tokens: ['<unk>', 'dog'], text: '<unk> dog' }); }""")
-    unk = page.locator("latent-explorer .sentence .unk")
-    assert unk.count() == 1 and unk.inner_text() == "<unk>"
+        x.view.show({ ids: [3, 4], tokens: ['<unk>', 'dog'], text: '<unk> dog <b>x</b>' }); }""")
+    s = page.locator("latent-explorer .sentence")
+    assert s.inner_text() == "<unk> dog <b>x</b>" and page.locator("latent-explorer .sentence *").count() == 0

@@ -1,4 +1,6 @@
-"""Tokenizer rule, Python/JS parity, Vocab, and corpus readers (exporter/tokenizers, exporter/data, web/core/words.js)."""
+"""The sentence tokenizer (byte-level BPE, exporter/tokenizers/bpe.py): its normalization, the
+Python/JS parity of ids and text (web/core/tokenizer.js loads the same tokenizer.json with
+@huggingface/tokenizers), and the corpus readers (exporter/data)."""
 
 import json
 import random
@@ -10,70 +12,13 @@ from pathlib import Path
 import pytest
 
 from exporter.data.sentences import prepare, read_sentence_file, read_wordnet
-from exporter.errors import DataError
-from exporter.tokenizers.words import Vocab, detokenize, tokenize
+from exporter.errors import ArgumentError, DataError
+from exporter.tokenizers.bpe import BOS, EOS, PAD, UNK, SentenceTokenizer, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "cases" / "tokenizer_cases.txt"
-JS_MODULE = ROOT / "web" / "core" / "words.js"
+JS_LIBRARY = ROOT / "web" / "node_modules" / "@huggingface" / "tokenizers" / "dist" / "tokenizers.min.mjs"
 WORDNET = Path("/usr/share/wordnet")
-
-# --- (a) the rule, expected values written by hand from the module docstring ---
-
-RULE_CASES = [
-    ("", []),
-    ("  \t\n ", []),
-    ("Hello, World!", ["hello", ",", "world", "!"]),
-    ("Don't panic", ["don't", "panic"]),
-    ("Don\u2019t", ["don't"]),
-    ("\u2018quoted\u2019 \u201cdouble\u201d", ["'", "quoted", "'", '"', "double", '"']),
-    ("rock'n'roll o'clock", ["rock'n'roll", "o'clock"]),
-    ("the dogs' bowl", ["the", "dogs", "'", "bowl"]),
-    ("'tis", ["'", "tis"]),
-    ("it''s", ["it", "'", "'", "s"]),
-    ("`dog' is", ["`", "dog", "'", "is"]),
-    ("3.14 and 1,000,000", ["3.14", "and", "1,000,000"]),
-    ("3. 14 and 3 .14", ["3", ".", "14", "and", "3", ".", "14"]),
-    ("v1.2.3 10.5km", ["v1.2.3", "10.5km"]),
-    ("a.m. 42.", ["a", ".", "m", ".", "42", "."]),
-    ("x,y 1,a", ["x", ",", "y", "1", ",", "a"]),
-    ("10:30 1.,2 1'000", ["10", ":", "30", "1", ".", ",", "2", "1'000"]),
-    ("well-known", ["well", "-", "known"]),
-    ("snake_case", ["snake", "_", "case"]),
-    ("...?!", [".", ".", ".", "?", "!"]),
-    ("$5.99 20%", ["$", "5.99", "20", "%"]),
-    ("Café naïve Straße NIÑO", ["café", "naïve", "straße", "niño"]),
-    ("cafe\u0301", ["café"]),  # NFC composes e + combining acute
-    ("ΕΛΛΗΝΙΚΆ ΟΔΥΣΣΕΥΣ", ["ελληνικά", "οδυσσευς"]),  # final sigma
-    ("РУССКИЙ язык", ["русский", "язык"]),
-    ("x² ½ ٣٤", ["x²", "½", "٣٤"]),  # Unicode digits and numbers (N*) are word characters
-    ("a\u00a0b\u3000c\ufeffd\x1ce", ["a", "b", "c", "d", "e"]),  # all in the whitespace set
-    ("hi\U0001F600\U0001F44D!", ["hi", "\U0001F600", "\U0001F44D", "!"]),
-    ("<img src=x onerror=alert(1)>", ["<", "img", "src", "=", "x", "onerror", "=", "alert", "(", "1", ")", ">"]),
-]
-
-
-@pytest.mark.parametrize("text, expected", RULE_CASES)
-def test_tokenize_rule(text, expected):
-    assert tokenize(text) == expected
-
-
-@pytest.mark.parametrize("tokens, expected", [
-    ([], ""),
-    (["hello", ",", "world", "!"], "hello, world!"),
-    (["the", "dogs", "'", "bowl"], "the dogs' bowl"),
-    (["well", "-", "known", "e", "-", "mail"], "well-known e-mail"),
-    (["(", "a", ")", "[", "b", "]", "$", "5", "20", "%"], "(a) [b] $5 20%"),
-    (["`", "dog", "'", "is", "it", ";", "x", ":", "y", "?"], "`dog' is it; x: y?"),
-    (["3", ".", "14"], "3. 14"),  # must not re-join into the single token 3.14
-])
-def test_detokenize_rule(tokens, expected):
-    assert detokenize(tokens) == expected
-
-
-def test_tokenize_rejects_non_strings():
-    with pytest.raises(TypeError):
-        tokenize(b"bytes")
 
 
 def read_cases():
@@ -83,113 +28,120 @@ def read_cases():
     return lines[:-1]
 
 
-@pytest.mark.parametrize("line", read_cases())
-def test_detokenize_round_trips(line):
-    tokens = tokenize(line)
-    assert tokenize(detokenize(tokens)) == tokens
+@pytest.fixture(scope="module")
+def small():
+    """A tokenizer learnt on the case file and a few sentences (vocabulary 400)."""
+    return SentenceTokenizer.train(read_cases() + ["the cat sat on the mat.", "the dog sat on the log."] * 5, 400)
 
 
-# --- (b) Python <-> JS parity: node runs web/core/words.js on the same strings ---
+# --- (a) normalization, expected values written by hand from the module docstring ---
+
+@pytest.mark.parametrize("text, expected", [
+    ("", ""),
+    ("  \t\n ", ""),
+    ("Hello,   World!", "hello, world!"),
+    ("Don\u2019t \u2018x\u2019 \u201cy\u201d", "don't 'x' \"y\""),
+    ("cafe\u0301", "caf\u00e9"),                                    # NFC composes e + combining acute
+    ("\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3", "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c3"),  # no final sigma
+    ("a\u00a0b\u3000c\ufeffd\x1ce\u2028f", "a b c d e f"),            # the whole whitespace set
+    ("\U0001F600 \u6771\u4eac <b>", "\U0001F600 \u6771\u4eac <b>"),
+])
+def test_normalization(text, expected):
+    assert normalize(text) == expected
+
+
+def test_specials_and_round_trip(small):
+    assert [small.token(i) for i in (PAD, BOS, EOS, UNK)] == ["<pad>", "<s>", "</s>", "<unk>"]
+    assert small.encode("</s> <pad>") != [EOS, PAD] and EOS not in small.encode("</s>")  # text never matches a special
+    for line in read_cases():
+        ids = small.encode(line)
+        assert UNK not in ids and all(4 <= i < len(small) for i in ids)   # byte-level: no unknown token
+        assert small.decode(ids) == normalize(line)                        # lossless up to the normalization
+    with pytest.raises(ArgumentError, match="outside the vocabulary"):
+        small.decode([len(small)])
+    with pytest.raises(ArgumentError, match="at least 260"):
+        SentenceTokenizer.train(["a b"], 100)
+    again = SentenceTokenizer.from_json(small.to_json())
+    assert again.encode("the cat") == small.encode("the cat")
+    with pytest.raises(ArgumentError, match="tokenizer.json"):
+        SentenceTokenizer.from_json("{}")
+
+
+# --- (b) Python <-> JS parity: node runs @huggingface/tokenizers on the same tokenizer.json ---
 
 NODE_SCRIPT = """
 import { readFileSync } from "node:fs";
-const { tokenize, detokenize } = await import(process.argv[2]);
-const texts = JSON.parse(readFileSync(0, "utf8"));
-const out = texts.map((t) => { const tokens = tokenize(t); return [tokens, detokenize(tokens)]; });
+const { Tokenizer } = await import(process.argv[2]);
+const { json, texts } = JSON.parse(readFileSync(0, "utf8"));
+const tok = new Tokenizer(JSON.parse(json), {});
+const out = texts.map((t) => {
+  const ids = tok.encode(t, { add_special_tokens: false }).ids;
+  const text = ids.length ? tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) : "";
+  return [ids, text.replace(/^ +| +$/g, "")];
+});
 process.stdout.write(JSON.stringify(out));
 """
 
 
-def run_js(texts, tmp_path):
-    """[[tokens, detokenized], ...] computed by the JS module for each text."""
+def run_js(tokenizer, texts, tmp_path):
+    """[[ids, decoded text], ...] computed by @huggingface/tokenizers for each text, as
+    web/core/tokenizer.js calls it."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not on PATH: cannot check Python/JS tokenizer parity")
+    if not JS_LIBRARY.is_file():
+        pytest.fail(f"{JS_LIBRARY} missing: run npm ci --prefix web")
     script = tmp_path / "run_tokenizer.mjs"
     script.write_text(NODE_SCRIPT, encoding="utf-8")
-    proc = subprocess.run(
-        [node, str(script), JS_MODULE.as_uri()],
-        input=json.dumps(texts), capture_output=True, text=True, encoding="utf-8", timeout=120,
-    )
+    payload = json.dumps({"json": tokenizer.to_json(), "texts": texts})
+    proc = subprocess.run([node, str(script), JS_LIBRARY.as_uri()], input=payload, capture_output=True, text=True,
+                          encoding="utf-8", timeout=300)
     assert proc.returncode == 0, f"node failed:\n{proc.stderr}"
     return json.loads(proc.stdout)
 
 
-def assert_parity(texts, js_results):
-    assert len(js_results) == len(texts)
+def assert_parity(tokenizer, texts, tmp_path):
+    js = run_js(tokenizer, texts, tmp_path)
+    assert len(js) == len(texts)
     mismatches = []
-    for i, (text, (js_tokens, js_text)) in enumerate(zip(texts, js_results)):
-        py_tokens = tokenize(text)
-        if py_tokens != js_tokens or detokenize(py_tokens) != js_text:
-            mismatches.append(f"#{i} {text!r}:\n  py {py_tokens} {detokenize(py_tokens)!r}\n  js {js_tokens} {js_text!r}")
+    for i, (text, (js_ids, js_text)) in enumerate(zip(texts, js)):
+        ids = tokenizer.encode(text)
+        if ids != js_ids or tokenizer.decode(ids) != js_text:
+            mismatches.append(f"#{i} {text[:80]!r}:\n  py {ids[:12]} {tokenizer.decode(ids)[:60]!r}\n"
+                              f"  js {js_ids[:12]} {js_text[:60]!r}")
     assert not mismatches, f"{len(mismatches)} of {len(texts)} differ:\n" + "\n".join(mismatches[:10])
+    return len(texts)
 
 
-def test_js_parity_on_cases_file(tmp_path):
+def test_js_parity_on_cases_file(small, tmp_path):
     texts = read_cases()
-    assert len(texts) >= 30 and "" in texts
-    assert_parity(texts, run_js(texts, tmp_path))
+    assert len(texts) >= 40 and "" in texts
+    assert_parity(small, texts, tmp_path)
 
 
-def test_js_parity_on_every_assigned_code_point(tmp_path):
-    """Each code point Python's Unicode database knows, between letters and digits.
+def test_js_parity_on_the_wordnet_test_split(tmp_path):
+    """Every sentence of the WordNet test split as the training code splits it (normalized
+    strings), typed as a person would (capitals, curly quotes), through a tokenizer learnt on the
+    training split with the default vocabulary, as the shipped model's is."""
+    if not (WORDNET / "data.noun").is_file():
+        pytest.skip(f"WordNet not installed in {WORDNET} (apt-get install wordnet-base)")
+    from exporter.configs import TextTrainConfig
+    cfg = TextTrainConfig()
+    split = prepare(read_wordnet(), normalize, seed=cfg.seed, source="wordnet")
+    tok = SentenceTokenizer.train(split.train, cfg.vocab_size, cfg.min_frequency)
+    texts = split.test + [s.capitalize().replace("'", "\u2019") for s in split.test[::4]]
+    n = assert_parity(tok, texts, tmp_path)
+    print(f"WordNet test split: {len(split.test)} sentences (+ {n - len(split.test)} retyped), JS ids and text == Python")
 
-    This is what guarantees the letter/digit classes, whitespace set, lowercasing
-    and NFC agree; characters unassigned in Python's (older) Unicode are skipped.
-    """
+
+def test_js_parity_on_every_assigned_code_point(small, tmp_path):
+    """Each code point Python's Unicode database knows, between letters and digits: the
+    normalization (NFC, whitespace, lowercase) and the byte-level split agree everywhere.
+    Characters unassigned in Python's (older) Unicode are skipped."""
     chars = [chr(cp) for cp in range(0x110000)
              if not 0xD800 <= cp <= 0xDFFF and unicodedata.category(chr(cp)) != "Cn"]
     texts = [" ".join(f"a{c}b 1{c}2" for c in chars[i:i + 2000]) for i in range(0, len(chars), 2000)]
-    assert_parity(texts, run_js(texts, tmp_path))
-
-
-# --- (c) Vocab ---
-
-CORPUS = [["the", "cat", "sat"], ["the", "dog", "sat"], ["a", "cat", "ran"], ["the", "end"]]
-
-
-def test_vocab_specials_and_frequency_order():
-    vocab = Vocab.build(CORPUS)
-    assert vocab.itos[:4] == ["<pad>", "<unk>", "<s>", "</s>"]
-    assert (vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id) == (0, 1, 2, 3)
-    # the:3, then cat/sat:2 (alphabetical), then the 1-count tokens alphabetically
-    assert vocab.itos[4:] == ["the", "cat", "sat", "a", "dog", "end", "ran"]
-
-
-def test_vocab_is_deterministic_and_truncates():
-    shuffled = [list(reversed(s)) for s in reversed(CORPUS)]
-    assert Vocab.build(shuffled).itos == Vocab.build(CORPUS).itos
-    small = Vocab.build(CORPUS, max_size=6)
-    assert small.itos == ["<pad>", "<unk>", "<s>", "</s>", "the", "cat"]
-    with pytest.raises(ValueError):
-        Vocab.build(CORPUS, max_size=3)
-
-
-def test_vocab_encode_decode_and_unk():
-    vocab = Vocab.build(CORPUS, max_size=6)
-    ids = vocab.encode(["the", "cat", "zebra", "sat"])
-    assert ids == [4, 5, 1, 1]
-    assert vocab.decode(ids) == ["the", "cat", "<unk>", "<unk>"]
-    assert vocab.detokenize(vocab.decode([4, 5])) == "the cat"
-    with pytest.raises(ValueError, match="outside the vocabulary"):
-        vocab.decode([6])
-
-
-def test_vocab_ignores_literal_specials_in_data():
-    vocab = Vocab.build([["<unk>", "x", "<s>"]])
-    assert vocab.itos == ["<pad>", "<unk>", "<s>", "</s>", "x"]
-
-
-def test_vocab_json_round_trip():
-    vocab = Vocab.build(CORPUS)
-    data = json.loads(json.dumps(vocab.to_json()))
-    assert data == {"specials": ["<pad>", "<unk>", "<s>", "</s>"], "tokens": vocab.itos[4:]}
-    again = Vocab.from_json(data)
-    assert again.itos == vocab.itos and again.encode(["dog"]) == vocab.encode(["dog"])
-    for bad in [[], {"tokens": []}, {"specials": ["<unk>"], "tokens": []}, {"specials": list(Vocab.SPECIALS), "tokens": [1]},
-                {"specials": list(Vocab.SPECIALS), "tokens": ["a", "a"]}]:
-        with pytest.raises(ValueError):
-            Vocab.from_json(bad)
+    assert_parity(small, texts, tmp_path)
 
 
 # --- (d) corpus files and prepare() ---
@@ -219,29 +171,29 @@ def test_read_sentence_file(tmp_path):
     assert read_sentence_file(path) == ["First one.", "Second\u2028still second", "Café"]
 
 
-def test_prepare_dedupes_filters_and_splits():
+def test_prepare_dedupes_and_splits():
     sentences = ["Hello world", "hello   WORLD", "Hello world!", "  ", "...", "one two three four", "x"]
-    split = prepare(sentences, tokenize, max_tokens=3, fractions=(1.0, 0.0, 0.0))
-    assert sorted(split.train) == [[".", ".", "."], ["hello", "world"], ["hello", "world", "!"], ["x"]]
+    split = prepare(sentences, normalize, fractions=(1.0, 0.0, 0.0))
+    assert sorted(split.train) == ["...", "hello world", "hello world!", "one two three four", "x"]
     assert split.valid == [] and split.test == []
 
 
 def test_prepare_is_deterministic_and_order_independent():
     sentences = [f"sentence number {i}" for i in range(200)]
-    first = prepare(sentences, tokenize, seed=3)
+    first = prepare(sentences, normalize, seed=3)
     shuffled = sentences[:]
     random.Random(1).shuffle(shuffled)
-    assert prepare(shuffled, tokenize, seed=3) == first
+    assert prepare(shuffled, normalize, seed=3) == first
     assert [len(part) for part in first] == [180, 10, 10]
-    assert prepare(sentences, tokenize, seed=4) != first
-    assert sorted(map(tuple, first.train + first.valid + first.test)) == sorted(tuple(tokenize(s)) for s in sentences)
+    assert prepare(sentences, normalize, seed=4) != first
+    assert sorted(first.train + first.valid + first.test) == sorted(sentences)
 
 
 def test_prepare_nothing_usable():
     with pytest.raises(DataError, match="corpus.txt: no usable sentence"):
-        prepare(["", "a b c d e"], tokenize, max_tokens=4, source="corpus.txt")
+        prepare(["", " \t ", "\u3000"], normalize, source="corpus.txt")
     with pytest.raises(ValueError):
-        prepare(["a"], tokenize, fractions=(0.5, 0.5, 0.5))
+        prepare(["a"], normalize, fractions=(0.5, 0.5, 0.5))
 
 
 # --- (e) the real WordNet corpus ---

@@ -40,7 +40,8 @@ def test_the_wheel_carries_the_element_and_runtime_but_no_models(venv):
     assert "exporter/web/latent-explorer.js" in names and "exporter/site/build.py" in names
     assert "exporter/web/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm" in names
     assert not [n for n in names if n.startswith("models/") or n.endswith(".onnx")]
-    assert sum(1 for n in names if "node_modules" in n) == 3, "only the three runtime files"
+    assert "exporter/web/node_modules/@huggingface/tokenizers/dist/tokenizers.min.mjs" in names
+    assert sum(1 for n in names if "node_modules" in n) == 4, "only the three runtime files and the tokenizer library"
     assert any(n.endswith("licenses/LICENSE") for n in names)
 
 

@@ -46,7 +46,7 @@ class Image:
 
 @dataclass
 class Text:
-    tokenizer: str                             # file: the vocabulary the JS tokenizer loads
+    tokenizer: str                             # file: tokenizer.json, which the JS tokenizer loads
     specials: dict                             # {"pad", "unk", "bos", "eos"} -> token id
     max_len: int                               # decoder steps incl. </s>, and the encoder's input length
     variant: str                               # "unrolled" (greedy.onnx) or "step" (init.onnx + step.onnx)

@@ -2,7 +2,7 @@
 
 Readers fail early with a DataError naming the file, so a bad corpus is reported
 before any training time is spent. prepare() turns sentences into deduplicated
-token lists and a train/valid/test split that depends only on the set of
+normalized strings and a train/valid/test split that depends only on the set of
 sentences and the seed, not on their order, so runs are reproducible.
 """
 
@@ -76,22 +76,21 @@ def read_wordnet(folder=WORDNET_FOLDER):
     return examples
 
 
-def prepare(sentences, tokenizer, max_tokens=20, seed=0, fractions=(0.9, 0.05, 0.05), source="<sentences>"):
-    """Tokenize, dedupe, filter by length and split deterministically.
+def prepare(sentences, normalize, seed=0, fractions=(0.9, 0.05, 0.05), source="<sentences>"):
+    """Normalize, dedupe and split deterministically: a Split of lists of normalized strings.
 
-    Sentences that tokenize to the same sequence count once. Empty ones and those
-    with more than max_tokens tokens are dropped. The survivors are sorted, then
-    shuffled with random.Random(seed), so the split ignores input order. `source`
-    names the corpus in the DataError raised when nothing usable remains.
+    Sentences that normalize to the same string count once; empty ones are dropped. The
+    survivors are sorted, then shuffled with random.Random(seed), so the split ignores input
+    order. (Sentences too long for the model are dropped after tokenization, per part.)
+    `source` names the corpus in the DataError raised when nothing usable remains.
     """
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions!r}")
-    unique = {tuple(tokens) for tokens in map(tokenizer, sentences) if 0 < len(tokens) <= max_tokens}
+    unique = {normalize(s) for s in sentences} - {""}
     if not unique:
-        raise DataError(source, f"no usable sentence (all empty or longer than {max_tokens} tokens)")
+        raise DataError(source, "no usable sentence (all empty)")
     ordered = sorted(unique)
     random.Random(seed).shuffle(ordered)
     n_train = round(len(ordered) * fractions[0])
     n_valid = round(len(ordered) * fractions[1])
-    parts = ordered[:n_train], ordered[n_train:n_train + n_valid], ordered[n_train + n_valid:]
-    return Split(*([list(tokens) for tokens in part] for part in parts))
+    return Split(ordered[:n_train], ordered[n_train:n_train + n_valid], ordered[n_train + n_valid:])

@@ -1,5 +1,6 @@
 """A text bundle: the sentence decoder as ONNX in one of two layouts, the sentence encoder, and
-the tokenizer's vocabulary. Coordinates are full PCA coordinates (coords (B, Z)).
+the tokenizer (tokenizer.json, byte-level BPE: exporter/tokenizers/bpe.py, which the browser loads
+with @huggingface/tokenizers). Coordinates are full PCA coordinates (coords (B, Z)).
 
 "step":     init.onnx  coords (B, Z) -> z (B, Z), hidden (B, H)
             step.onnx  token (B,) int64, hidden (B, H), z (B, Z) -> logits (B, V), hidden_out (B, H)
@@ -8,12 +9,19 @@ the tokenizer's vocabulary. Coordinates are full PCA coordinates (coords (B, Z))
             The greedy loop is unrolled at export time; it keeps going after </s>, the browser cuts.
 encoder.onnx tokens (B, max_len) int64 (w1..wn </s>, <pad> after), lengths (B,) int64 -> coords (B, Z)
 
-Both decoder layouts are kept so the browser can measure which is faster. Besides the value
-checks of `validate`, the greedy token sequences onnxruntime produces must equal torch's for every
-validation coordinate, and each anchor must decode to exactly torch's greedy decode of its mu: a
-near-tie flipped by float error changes the sentence the user reads.
+Both decoder layouts are kept so the browser can measure which is faster ("step" stops at </s>).
+Besides the value checks of `validate`, the greedy token sequences onnxruntime produces must equal
+torch's for every validation coordinate (incl. +-5 sigma), and each anchor must decode to exactly
+torch's greedy decode of its mu, which is the anchor's own sentence: anchors are chosen among the
+sentences the model reconstructs exactly. A near-tie flipped by float error changes the sentence
+the user reads.
+
+weights="int8" stores the embedding (which is also the tied output layer) as int8 with one scale
+per row (export/weights.py); the GRUs stay float32. The torch model is quantized the same way
+first, so the gate holds the int8 file to the int8 model, token for token; how often the int8
+model decodes 1,000 prior samples exactly as the float32 one does is reported in the manifest
+(metrics.quantization).
 """
-import json
 import logging
 from pathlib import Path
 
@@ -29,12 +37,15 @@ from ..models.text_vae import BOS, EOS, PAD, UNK
 from ..provenance import versions
 from ..space import pca as pca_
 from ..space.points import pick_anchors, validation_coords
-from ..tokenizers.words import Vocab, tokenize
+from ..tokenizers.bpe import SentenceTokenizer
 from .graphs import export, session
 from .validate import compare, validate
+from .weights import quantize_module, store_int8
 
 log = logging.getLogger("latent_explorer")
 VARIANTS = ("step", "unrolled")
+WEIGHTS = ("float32", "int8")
+INT8 = ["embed.weight"]  # the embedding, also the tied output layer: V x emb, the bulk of the bundle
 
 
 class PCAInit(nn.Module):
@@ -83,6 +94,54 @@ class PCASentenceEncoder(nn.Module):
         return self.pca(self.model.encode_unrolled(tokens, lengths))
 
 
+class SentenceModel(nn.Module):
+    """Any sentence VAE that follows the small protocol below, seen as the exporter sees a TextVAE
+    (`cfg`, `init`, `step`, `reconstruct`, `encode_unrolled`, `encode`). The protocol:
+
+        model.embed                        an nn.Embedding (V, E): the token embedding
+        model.init(z)                      z (B, Z) -> the decoder's first state (B, H)
+        model.step(token, state, z)        token (B,) int64, state (B, H), z (B, Z) -> logits (B, V), state (B, H)
+        model.encode_ids(tokens, lengths)  tokens (B, T) int64 (w1..wn </s> <pad>...), lengths (B,) int64 -> mu (B, Z)
+
+    Ids are the tokenizer's: <pad> 0, <s> 1, </s> 2, <unk> 3. Every method must export to ONNX
+    (no data-dependent Python control flow); encode_ids sees T = max_len."""
+
+    def __init__(self, model, latent_size, max_len):
+        super().__init__()
+        for name in ("embed", "init", "step", "encode_ids"):
+            if not hasattr(model, name):
+                raise ArgumentError(f"the sentence model has no `{name}`: see exporter.export.text.SentenceModel")
+        if not isinstance(model.embed, nn.Embedding):
+            raise ArgumentError(f"model.embed must be an nn.Embedding, got {type(model.embed).__name__}")
+        self.model = model.eval()
+        with torch.no_grad():
+            hidden = model.init(torch.zeros(1, latent_size))
+        from types import SimpleNamespace
+        self.cfg = SimpleNamespace(latent_size=latent_size, vocab_size=model.embed.num_embeddings,
+                                   hidden=int(hidden.shape[-1]), max_len=int(max_len))
+
+    def init(self, z):
+        return self.model.init(z)
+
+    def step(self, token, hidden, z):
+        return self.model.step(token, hidden, z)
+
+    @torch.no_grad()
+    def reconstruct(self, z, steps=None):
+        from ..models.text_vae import greedy
+        return greedy(self, self.init(z), z, steps or self.cfg.max_len)
+
+    def greedy(self, hidden, z=None, steps=None):
+        from ..models.text_vae import greedy
+        return greedy(self, hidden, z, steps or self.cfg.max_len)
+
+    def encode_unrolled(self, tokens, lengths):
+        return self.model.encode_ids(tokens, lengths)
+
+    def encode(self, tokens, lengths):
+        return self.model.encode_ids(tokens, lengths), None
+
+
 def graph_specs(variant, cfg, atol):
     """The decoder graphs of `variant`, then the encoder: coords are (batch, Z) everywhere."""
     f32, k = "float32", cfg.latent_size
@@ -107,23 +166,30 @@ def graph_specs(variant, cfg, atol):
             "encoder": encoder}
 
 
-def sentence(vocab, ids):
+def sentence(tokenizer, ids):
     """Display text of a greedy row: cut at the first </s>."""
-    ids = list(ids)
-    return Vocab.detokenize(vocab.decode(ids[:ids.index(EOS)] if EOS in ids else ids))
+    return tokenizer.sentence(ids)
 
 
-def check_tokens(path, expected, actual, vocab):
+def cut(ids):
+    """A greedy row up to (not incl.) its first </s>."""
+    ids = [int(i) for i in ids]
+    return ids[:ids.index(EOS)] if EOS in ids else ids
+
+
+def check_tokens(path, expected, actual, tokenizer):
     """Raise TokenMismatchError unless the (N, T) token arrays are identical, naming the first rows."""
     rows = np.flatnonzero((np.asarray(expected) != np.asarray(actual)).any(1))
     if len(rows):
         raise TokenMismatchError(path, [f"{len(rows)} of {len(expected)} coordinates decode differently"] + [
-            f"coords #{i}: torch {sentence(vocab, expected[i])!r}, onnxruntime {sentence(vocab, actual[i])!r}"
+            f"coords #{i}: torch {sentence(tokenizer, expected[i])!r}, onnxruntime {sentence(tokenizer, actual[i])!r}"
             for i in rows[:3]])
 
 
 def ort_greedy_step(folder, coords, max_len):
-    """The browser's loop, in Python: init.onnx once, then step.onnx with argmax feedback."""
+    """The browser's loop, in Python: init.onnx once, then step.onnx with argmax feedback. It
+    runs all max_len steps (the browser stops once every row has ended: the ids up to each
+    row's </s> are the same)."""
     init, step = session(folder / "init.onnx"), session(folder / "step.onnx")
     z, hidden = init.run(["z", "hidden"], {"coords": coords})
     token, out = np.full(len(coords), BOS, dtype=np.int64), []
@@ -156,56 +222,117 @@ def step_inputs(model, z, seed=0):
             "z": z.repeat(n, 1).numpy()}
 
 
-
-
-def encoder_inputs(model, token_lists, vocab, seed=0):
-    """Encoder inputs for sentences (token lists): w1..wn </s> padded to max_len, and lengths;
-    plus random ids of random lengths, so rows no sentence reaches are checked too."""
-    T = model.cfg.max_len
-    rows = [vocab.encode(t)[:T - 1] + [EOS] for t in token_lists]
-    rng = np.random.default_rng(seed)
-    n_random = max(64, 256 - len(rows))
-    rows += [rng.integers(0, model.cfg.vocab_size, int(n)).tolist() for n in rng.integers(1, T + 1, n_random)]
-    tokens = np.full((len(rows), T), PAD, dtype=np.int64)
+def encoder_rows(id_lists, max_len):
+    """Encoder inputs for sentences given as id lists: w1..wn </s> (cut to max_len - 1 tokens
+    first), <pad> after; and the lengths incl. </s>."""
+    rows = [list(r)[:max_len - 1] + [EOS] for r in id_lists]
+    tokens = np.full((len(rows), max_len), PAD, dtype=np.int64)
     for i, r in enumerate(rows):
         tokens[i, :len(r)] = r
     return {"tokens": tokens, "lengths": np.array([len(r) for r in rows], dtype=np.int64)}
 
 
-def anchor_fidelity(decoded, texts, vocab):
+def encoder_inputs(model, texts, tokenizer, seed=0):
+    """Encoder inputs for sentences (text), plus random ids of random lengths, so rows no
+    sentence reaches are checked too."""
+    T = model.cfg.max_len
+    ids = [tokenizer.encode(t) for t in texts]
+    rng = np.random.default_rng(seed)
+    n_random = max(64, 256 - len(ids))
+    ids += [rng.integers(4, model.cfg.vocab_size, int(n)).tolist() for n in rng.integers(1, T, n_random)]
+    return encoder_rows(ids, T)
+
+
+def anchor_fidelity(decoded, texts, tokenizer):
     """Greedy decodes from mu (N, T) against the anchors' own sentences: exact match and token
     accuracy (position by position over w1..wn </s>)."""
     hits = total = exact = 0
     for row, text in zip(decoded, texts):
-        ref = vocab.encode(tokenize(text)) + [EOS]
+        ref = tokenizer.encode(text) + [EOS]
         ok = sum(int(a == b) for a, b in zip(row, ref))
         hits, total, exact = hits + ok, total + len(ref), exact + (ok == len(ref))
     return {"n": len(texts), "exact_match": exact / max(len(texts), 1), "token_accuracy": hits / max(total, 1)}
 
 
-def export_text_bundle(model, latents, vocab, out, *, sliders=5, anchors_text, encoder_sentences=(), name=None,
-                       title=None, provenance=None, metrics=None, atol=1e-4, seed=0, variant="unrolled",
-                       dataset=None, n_anchors=30, range_sigma=3.0):
-    """Export a TextVAE's decoder and encoder and the PCA of `latents` (N, Z), e.g. posterior
-    means of the training sentences, as a text bundle in `out`, in the given decoder `variant`.
+LENGTH_BINS = (4, 7, 10, 14, 20)  # anchors are spread over token lengths up to these, and longer
 
-    `anchors_text` (N,) is the sentence behind each latent row, or None for rows that must not be
-    anchors (e.g. holding <unk>). `encoder_sentences` (token lists) validate the encoder.
-    Raises ExportValidationError (TokenMismatchError when greedy tokens differ) and leaves any
-    bundle already at `out` untouched."""
+
+@torch.no_grad()
+def pick_exact_anchors(model, latents, texts, tokenizer, n, seed=0, candidates=4000):
+    """Rows of `latents` whose text (not None) the model reconstructs exactly by greedy decoding
+    from the row (mu): up to n of them, round-robin over token-length bins, so short and long
+    sentences are both there; within a bin, in a seeded random order (topics mix). A model that
+    reconstructs fewer than n exactly (a tiny test model) gets its best other rows after them, by
+    token accuracy. Returns (rows, share of the tried candidates reconstructed exactly, number tried)."""
+    rng = np.random.default_rng(seed)
+    eligible = [i for i, t in enumerate(texts) if t]
+    tried = sorted(rng.permutation(eligible)[:candidates].tolist())
+    if not tried:
+        raise ArgumentError("texts: no sentence to offer as an anchor")
+    decoded = torch.cat([model.reconstruct(torch.from_numpy(latents[part]))[0]
+                         for part in np.array_split(np.array(tried), max(1, len(tried) // 500))]).numpy()
+    ids = {i: tokenizer.encode(texts[i]) for i in tried}
+    exact = [i for i, row in zip(tried, decoded) if cut(row) == ids[i]]
+    bins = np.digitize([len(ids[i]) for i in exact], LENGTH_BINS, right=True)
+    picked = [exact[j] for j in pick_anchors(bins, n, seed)] if exact else []
+    if len(picked) < n:
+        log.warning("only %d of %d tried sentences are reconstructed exactly; the other anchors are the closest",
+                    len(exact), len(tried))
+        score = {i: np.mean([a == b for a, b in zip(row, ids[i] + [EOS])]) for i, row in zip(tried, decoded)}
+        picked += sorted(set(tried) - set(exact), key=lambda i: (-score[i], i))[:n - len(picked)]
+    return sorted(picked, key=lambda i: (len(ids[i]), texts[i])), len(exact) / len(tried), len(tried)
+
+
+@torch.no_grad()
+def quantization_identity(float_model, int8_model, n=1000, seed=0):
+    """Share of n prior samples z ~ N(0, I) that the int8 model decodes greedily to exactly the
+    float32 model's tokens (up to and incl. </s>)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        z = torch.randn(n, float_model.cfg.latent_size)
+    a = [cut(r) for r in float_model.reconstruct(z)[0].tolist()]
+    b = [cut(r) for r in int8_model.reconstruct(z)[0].tolist()]
+    return {"n": n, "identical": sum(x == y for x, y in zip(a, b)) / n, "weights": list(INT8)}
+
+
+def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, encoder_texts=(), name=None,
+                       title=None, provenance=None, metrics=None, atol=1e-4, seed=0, variant="unrolled",
+                       weights="float32", dataset=None, n_anchors=30, range_sigma=3.0, max_len=33):
+    """Export a sentence model's decoder and encoder, its tokenizer (a SentenceTokenizer) and the
+    PCA of `latents` (N, Z), e.g. posterior means of the training sentences, as a text bundle in
+    `out`, in the given decoder `variant`, with the embedding as int8 when weights="int8". The
+    model is a TextVAE, or any module that follows the protocol of `SentenceModel` (then
+    `max_len` is the number of greedy steps incl. </s>, and the encoder's input length).
+
+    `texts` (N,) is the sentence behind each latent row (or None): anchors are chosen among the
+    rows whose sentence the model reconstructs exactly from the row. `encoder_texts` validate
+    the encoder. Raises ExportValidationError (TokenMismatchError when greedy tokens differ) and
+    leaves any bundle already at `out` untouched."""
     latents = np.asarray(latents, dtype=np.float32)
+    if not hasattr(model, "cfg"):  # a model of one's own (the protocol of SentenceModel)
+        if latents.ndim != 2:
+            raise ArgumentError(f"latents must be a finite (N, Z) array, got shape {latents.shape}")
+        model = SentenceModel(model, latents.shape[1], max_len)
+    int8_names = ["model.embed.weight"] if isinstance(model, SentenceModel) else INT8
     if latents.ndim != 2 or latents.shape[1] != model.cfg.latent_size or not np.isfinite(latents).all():
         raise ArgumentError(f"latents must be a finite (N, {model.cfg.latent_size}) array, got shape {latents.shape}")
-    if len(anchors_text) != len(latents):
-        raise ArgumentError(f"anchors_text has {len(anchors_text)} rows, latents {len(latents)}")
-    if len(vocab) != model.cfg.vocab_size:
-        raise ArgumentError(f"vocab has {len(vocab)} tokens, the model {model.cfg.vocab_size}")
+    if len(texts) != len(latents):
+        raise ArgumentError(f"texts has {len(texts)} rows, latents {len(latents)}")
+    if len(tokenizer) != model.cfg.vocab_size:
+        raise ArgumentError(f"the tokenizer has {len(tokenizer)} tokens, the model {model.cfg.vocab_size}")
+    if weights not in WEIGHTS:
+        raise ArgumentError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     name = check_name(name, "name") if name is not None else slug(dataset or "text-model")
-    model = model.eval()
+    metrics = dict(metrics or {})
+    model, stored = model.eval(), {}
+    if weights == "int8":
+        float_model = model
+        model, stored = quantize_module(model, int8_names)
+        model.eval()
+        metrics["quantization"] = {**quantization_identity(float_model, model, seed=seed), "weights": int8_names}
     pca = pca_.fit_pca(latents)
     std = pca_.std(pca)
-    eligible = [i for i, t in enumerate(anchors_text) if t]
-    anchor_idx = [eligible[j] for j in pick_anchors(None, n_anchors, seed, len(eligible))]
+    anchor_idx, exact_share, tried = pick_exact_anchors(model, latents, texts, tokenizer, n_anchors, seed)
     anchor_coords = pca.transform(latents[anchor_idx].astype(np.float64)).astype(np.float32)
     coords = np.concatenate([validation_coords(std, seed=seed), anchor_coords])
     specs = graph_specs(variant, model.cfg, atol)
@@ -215,6 +342,11 @@ def export_text_bundle(model, latents, vocab, out, *, sliders=5, anchors_text, e
         expected = model.reconstruct(z)[0].numpy()                        # torch's greedy tokens (N, max_len)
         own = model.reconstruct(torch.from_numpy(latents[anchor_idx]))[0].numpy()  # each anchor's from its mu
     example = torch.from_numpy(coords[:2])
+
+    def int8(path):
+        if stored:
+            store_int8(path, stored)
+
     with bundle.staged(out) as tmp:
         if variant == "step":
             export(init, [example], tmp / "init.onnx", specs["init"])
@@ -223,72 +355,93 @@ def export_text_bundle(model, latents, vocab, out, *, sliders=5, anchors_text, e
             step = Step(model).eval()
             export(step, [torch.from_numpy(inputs[n][:2]) for n in ("token", "hidden", "z")],
                    tmp / "step.onnx", specs["step"])
+            int8(tmp / "step.onnx")
             validate(tmp / "step.onnx", step, specs["step"], inputs)
             decoded, last = ort_greedy_step(tmp, coords, model.cfg.max_len), tmp / "step.onnx"
         else:
-            greedy, last = PCAGreedy(model, pca.components_, pca.mean_).eval(), tmp / "greedy.onnx"
-            export(greedy, [example], last, specs["greedy"])
+            greedy_, last = PCAGreedy(model, pca.components_, pca.mean_).eval(), tmp / "greedy.onnx"
+            export(greedy_, [example], last, specs["greedy"])
+            int8(last)
             try:
-                validate(last, greedy, specs["greedy"], {"coords": coords})
+                validate(last, greedy_, specs["greedy"], {"coords": coords})
             except AtolError:  # say which sentences changed, if that is what happened
-                check_tokens(last, expected, session(last).run(["tokens"], {"coords": coords})[0], vocab)
+                check_tokens(last, expected, session(last).run(["tokens"], {"coords": coords})[0], tokenizer)
                 raise
             decoded = session(last).run(["tokens"], {"coords": coords})[0]
-        check_tokens(last, expected, decoded, vocab)
-        check_tokens(last, own, decoded[-len(anchor_idx):], vocab)
-        metrics = {**(metrics or {}), "anchors": anchor_fidelity(own, [anchors_text[i] for i in anchor_idx], vocab)}
+        check_tokens(last, expected, decoded, tokenizer)
+        check_tokens(last, own, decoded[-len(anchor_idx):], tokenizer)
+        anchor_texts = [texts[i] for i in anchor_idx]
+        metrics["anchors"] = {**anchor_fidelity(own, anchor_texts, tokenizer),
+                              "candidates": tried, "candidates_exact": exact_share}
         enc = PCASentenceEncoder(model, pca.components_, pca.mean_).eval()
-        inputs = encoder_inputs(model, list(encoder_sentences)[:512], vocab, seed)
+        inputs = encoder_inputs(model, list(encoder_texts)[:512], tokenizer, seed)
         export(enc, [torch.from_numpy(inputs[n][:2]) for n in ("tokens", "lengths")], tmp / "encoder.onnx",
                specs["encoder"])
+        int8(tmp / "encoder.onnx")
         validate(tmp / "encoder.onnx", enc, specs["encoder"], inputs)
         with torch.no_grad():  # the unrolled encoder equals nn.GRU's, through the PCA
             mu = model.encode(torch.from_numpy(inputs["tokens"]), torch.from_numpy(inputs["lengths"]))[0]
         compare(tmp / "encoder.onnx", specs["encoder"], inputs,
                 {"coords": pca.transform(mu.numpy().astype(np.float64)).astype(np.float32)}, "nn_gru")
-        (tmp / "vocab.json").write_text(json.dumps(vocab.to_json(), ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "tokenizer.json").write_text(tokenizer.to_json(), encoding="utf-8")
         manifest = bundle.write_manifest(tmp, Manifest(
             name=name, title=title or name, kind="text", graphs=specs,
-            text=Text(tokenizer="vocab.json", specials={"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
+            text=Text(tokenizer="tokenizer.json", specials={"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
                       max_len=model.cfg.max_len, variant=variant),
             latent=Latent(model.cfg.latent_size),
             pca=PCAInfo(mean=pca.mean_.tolist(), components=pca.components_.tolist(), std=std.tolist(),
                         explained_variance_ratio=pca.explained_variance_ratio_.tolist()),
             axes=[Axis(f"PC{i + 1}", -range_sigma * std[i], range_sigma * std[i], component=i)
                   for i in pca_.pick_sliders(pca, sliders)],
-            anchors=[Anchor(int(i), None, c.tolist(), text=anchors_text[i]) for i, c in zip(anchor_idx, anchor_coords)],
+            anchors=[Anchor(int(i), None, c.tolist(), text=t) for i, c, t in zip(anchor_idx, anchor_coords, anchor_texts)],
             dataset=Dataset(dataset, [], len(latents)),
             provenance={"versions": versions(), **(provenance or {})},
-            metrics=dict(metrics or {})))
-    log.info("wrote %s (%s): Z=%d, greedy tokens identical on %d coords", out, variant, model.cfg.latent_size,
-             len(coords))
+            metrics=metrics))
+    log.info("wrote %s (%s, %s): Z=%d, greedy tokens identical on %d coords", out, variant, weights,
+             model.cfg.latent_size, len(coords))
     return manifest
 
 
-def export_text_run(run_dir, out, sliders=5, name=None, variant="unrolled", atol=1e-4):
+SHOWN_METRICS = ("nll", "reconstruction", "kl", "perplexity", "token_accuracy", "exact_match", "active_units",
+                 "nll_iw", "iw_samples", "elbo_vs_lm", "iw_vs_lm", "n_sentences", "n_tokens")
+
+
+def test_metrics_summary(m):
+    """The test metrics a manifest carries (the checkpoint's, without the prior samples' ids)."""
+    if not m:
+        return {}
+    out = {k: m[k] for k in SHOWN_METRICS if k in m}
+    if "lm" in m:
+        out["lm"] = dict(m["lm"])
+    if "prior" in m:
+        out["prior"] = {k: v for k, v in m["prior"].items() if k != "ids"}
+    return out
+
+
+def export_text_run(run_dir, out, sliders=5, name=None, variant="unrolled", weights="float32", atol=1e-4):
     """PCA on the training sentences' latent means of a trained run, then export_text_bundle.
-    Test metrics of the LM baseline are taken from `<run_dir>/lm` when it has been trained."""
+    The test metrics (with the LM baseline's, once `compare_with_lm` has run) come from the
+    run's checkpoint."""
     from ..space.encode import sentence_means
     from ..train import checkpoint
     from ..train.text import KIND_LM, LM_DIR, TextTrainConfig, load_corpus, load_text_model
     bundle.check_out(out)
     model, state = load_text_model(run_dir)
     cfg = checkpoint.config(TextTrainConfig, state, "train_config", run_dir)
-    vocab = Vocab.from_json(state["vocab"])
-    dataset, _, data, digest = load_corpus(cfg, vocab)
+    tokenizer = SentenceTokenizer.from_json(state["tokenizer"])
+    dataset, _, data, digest = load_corpus(cfg, tokenizer)
     if digest != state["corpus_digest"]:
         raise CheckpointError(f"{run_dir}: the corpus changed since training; cannot name the anchors")
     lm_dir = Path(run_dir) / LM_DIR
     lm = checkpoint.load(lm_dir, kind=KIND_LM) if (lm_dir / checkpoint.FILENAME).is_file() else {}
-    texts = [Vocab.detokenize(t) if all(w in vocab for w in t) else None for t in data.train.tokens]
     last = state["history"][-1] if state["history"] else {}
     provenance = {"config": {"model": state["model_config"], "train": state["train_config"]},
                   "seed": cfg.seed, "epochs": state["epoch"] + 1, "train_seconds": round(state["train_seconds"], 1),
                   "final_losses": {k_: last[k_] for k_ in ("loss", "reconstruction", "kl") if k_ in last},
-                  "test_metrics": {"vae": state.get("test_metrics"), "lm": lm.get("test_metrics")},
                   "lm": {"epochs": lm["epoch"] + 1, "train_seconds": round(lm["train_seconds"], 1)} if lm else None,
                   "trained_with": state.get("versions")}
-    return export_text_bundle(model, sentence_means(model, data.train), vocab, out, sliders=sliders,
-                              anchors_text=texts, encoder_sentences=data.test.tokens, name=name,
-                              title=f"{dataset} sentences (text VAE)", provenance=provenance, atol=atol,
-                              seed=cfg.seed, variant=variant, dataset=dataset)
+    metrics = {"test": test_metrics_summary(state.get("test_metrics"))}
+    return export_text_bundle(model, sentence_means(model, data.train), tokenizer, out, sliders=sliders,
+                              texts=data.train.texts, encoder_texts=data.test.texts, name=name,
+                              title=f"{dataset} sentences (text VAE)", provenance=provenance, metrics=metrics,
+                              atol=atol, seed=cfg.seed, variant=variant, weights=weights, dataset=dataset)

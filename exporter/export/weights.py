@@ -52,3 +52,84 @@ def compress(path, mode):
     del graph.node[:]
     graph.node.extend(nodes)
     onnx.save(model, str(path))
+
+
+# --- exact int8 for sentence models -------------------------------------------------------------
+# A greedy decoder turns tiny differences into other words, so "close to torch" is not enough
+# there: the exported file must compute what a torch model computes, token for token. So the
+# torch model itself is quantized first (`quantize_module`: each chosen weight replaced by its
+# int8 values times the per-row scale, in float32), and the file stores exactly those int8
+# values and scales (`store_int8`): DequantizeLinear gives back bit for bit the weights torch
+# runs with. The export gate then holds the quantized file to torch's tokens on every point.
+
+def int8_rows(w):
+    """Symmetric int8 with one scale per row (axis 0): (q int8, scale float32 (rows,))."""
+    w = np.asarray(w, np.float32)
+    absmax = np.abs(w.reshape(len(w), -1)).max(1)
+    scale = np.where(absmax > 0, absmax / np.float32(127), np.float32(1)).astype(np.float32)
+    q = np.clip(np.round(w / scale.reshape(-1, *[1] * (w.ndim - 1))), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def quantize_module(module, names):
+    """A deep copy of `module` whose parameters `names` (2-D) hold int8 values times their
+    row scale: the model the int8 file is. Returns (copy, {name: (q, scale, float32 weights)})."""
+    import copy
+
+    import torch
+    module = copy.deepcopy(module)
+    stored = {}
+    for name in names:
+        p = module.get_parameter(name)
+        if p.dim() != 2:
+            raise ArgumentError(f"int8 weights: {name} has shape {tuple(p.shape)}, expected a matrix")
+        q, scale = int8_rows(p.detach().cpu().numpy())
+        w = (q.astype(np.float32) * scale[:, None]).astype(np.float32)
+        with torch.no_grad():
+            p.copy_(torch.from_numpy(w))
+        stored[name] = (q, scale, w)
+    return module, stored
+
+
+def store_int8(path, stored):
+    """Rewrite the ONNX file at `path` so that every initializer (in any subgraph) equal to one
+    of the `stored` weights, or to its transpose, is kept as its int8 values and scales and
+    restored by a DequantizeLinear node at the top of the main graph. Returns the names found;
+    a stored weight the file does not hold is an error (the file would be float32 after all)."""
+    model = onnx.load(str(path))
+    found, restore, added = [], [], []
+
+    def visit(graph):
+        kept = []
+        for init in graph.initializer:
+            a = numpy_helper.to_array(init)
+            hit = next(((n, t) for n, (q, s, w) in stored.items() for t in (False, True)
+                        if a.dtype == np.float32 and a.shape == (w.T if t else w).shape
+                        and np.array_equal(a, w.T if t else w)), None)
+            if hit is None:
+                kept.append(init)
+                continue
+            name, transposed = hit
+            q, scale, _ = stored[name]
+            added.extend([numpy_helper.from_array(q.T.copy() if transposed else q, f"{init.name}.q"),
+                          numpy_helper.from_array(scale, f"{init.name}.scale")])
+            restore.append(helper.make_node("DequantizeLinear", [f"{init.name}.q", f"{init.name}.scale"], [init.name],
+                                            axis=1 if transposed else 0))
+            found.append(name)
+        del graph.initializer[:]
+        graph.initializer.extend(kept)
+        for node in graph.node:
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    visit(attr.g)
+
+    visit(model.graph)
+    missing = sorted(set(stored) - set(found))
+    if missing:
+        raise ArgumentError(f"{path}: int8 weights {', '.join(missing)} not found among the graph's initializers")
+    model.graph.initializer.extend(added)
+    nodes = restore + list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    onnx.save(model, str(path))
+    return found

@@ -2,7 +2,8 @@
 
 Only the wasm build of onnxruntime-web is copied (`ort.wasm.min.mjs` loads
 `ort-wasm-simd-threaded.{mjs,wasm}` from beside itself); the other entry points would pull
-a 28 MB WebGPU build the element never uses.
+a 28 MB WebGPU build the element never uses. Sentence bundles' tokenizer.json is read by the
+ESM build of @huggingface/tokenizers (`TOKENIZERS_FILES`), copied into `tokenizers/` the same way.
 
 A site is ours when it holds the marker file `MARKER`; `build` replaces only such a folder (or
 an empty one). From each bundle it copies only the manifest and the files the manifest names,
@@ -20,6 +21,7 @@ INSTALLED_WEB = PACKAGE / "web"                  # a wheel: web/ is the package 
 SOURCE_WEB = PACKAGE.parent / "web"              # a source checkout: web/ beside exporter/
 WEB = INSTALLED_WEB if INSTALLED_WEB.is_dir() else SOURCE_WEB
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+TOKENIZERS_FILES = ("tokenizers.min.mjs",)     # node_modules/@huggingface/tokenizers/dist -> tokenizers/
 WEB_SUFFIXES = {".html", ".js", ".css", ".svg", ".png"}
 MARKER = ".latent-explorer-site"
 
@@ -51,17 +53,23 @@ def find_bundles(paths):
     return found
 
 
-def ort_dist(web=WEB):
-    """The folder holding the onnxruntime-web files a site needs; a one-line error that says what
-    to do, for a source checkout (npm) and for an installed package (reinstall) alike."""
-    dist = web / "node_modules" / "onnxruntime-web" / "dist"
-    missing = [f for f in ORT_FILES if not (dist / f).is_file()]
+def ort_dist(web=WEB, package="onnxruntime-web", files=ORT_FILES):
+    """The folder holding the files of the npm `package` a site needs (by default the
+    onnxruntime-web runtime); a one-line error that says what to do, for a source checkout (npm)
+    and for an installed package (reinstall) alike."""
+    dist = web / "node_modules" / package / "dist"
+    missing = [f for f in files if not (dist / f).is_file()]
     if missing and (web / "package.json").is_file():
-        raise LatentExplorerError(f"{dist}: onnxruntime-web is not installed (run: npm ci --prefix {web})")
+        raise LatentExplorerError(f"{dist}: {package} is not installed (run: npm ci --prefix {web})")
     if missing:
         raise LatentExplorerError(f"{dist}: this installation of latent-explorer lacks its browser runtime "
                                   f"({missing[0]}); reinstall it from a wheel built with `make wheel`")
     return dist
+
+
+def tokenizers_dist(web=WEB):
+    """The folder holding @huggingface/tokenizers' ESM build (sentence bundles need it)."""
+    return ort_dist(web, "@huggingface/tokenizers", TOKENIZERS_FILES)
 
 
 def _copy(src, root, rel):
@@ -76,7 +84,7 @@ def _copy(src, root, rel):
 def build(out, bundle_paths, web=WEB, pages=True):
     """Write the site to `out` (atomically) and return the list of bundle names in it. Without
     `pages`, only what an embedding needs: the element's modules, the runtime and the bundles."""
-    dist = ort_dist(web)
+    dist, tok_dist = ort_dist(web), tokenizers_dist(web)
     bundles = find_bundles(bundle_paths)
     if not bundles:
         raise BundleError(f"{', '.join(map(str, bundle_paths)) or '(none)'}: no bundles to put in the site")
@@ -96,6 +104,8 @@ def build(out, bundle_paths, web=WEB, pages=True):
                     _copy(f, tmp, rel)
             for f in ORT_FILES:
                 _copy(dist / f, tmp, Path("ort") / f)
+            for f in TOKENIZERS_FILES:
+                _copy(tok_dist / f, tmp, Path("tokenizers") / f)
             for b, m in manifests:
                 for f in [bundle.MANIFEST, *m.files()]:
                     _copy(b / f, tmp, Path("models") / m.name / f)

@@ -43,6 +43,10 @@ class Task:
     def n_train(self):
         raise NotImplementedError
 
+    def lr_factor(self, step):
+        """The learning rate of optimizer step `step`, as a share of cfg.lr (a schedule)."""
+        return 1.0
+
     def record(self, epoch, step):
         """Extra fields for this epoch's history entry (e.g. the KL weight in use)."""
         return {}
@@ -111,6 +115,8 @@ def _fit(ctx, task_cls, cfg, model_cfg, run_dir, resume, epochs, progress):
             loss.backward()
             if task.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), task.grad_clip)
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * task.lr_factor(step)
             opt.step()
             step += 1
             for k, v in logs.items():

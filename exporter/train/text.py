@@ -1,12 +1,14 @@
 """Training the sentence VAE (`train_text`) and its language-model baseline (`train_lm`) on one
-corpus: the data as padded id tensors, the loss, the test metrics. The loop itself is `loop.fit`;
-`batch_loss` is the one place that tells a VAE (which also returns mu, logvar) from a language
-model. Checkpoints also hold the vocabulary and a digest of the split, so a run notices a
-changed corpus.
+corpus: the data as padded id tensors, the loss, the schedules. The loop itself is `loop.fit`;
+the test metrics are in `text_metrics.py`. Checkpoints also hold the tokenizer (tokenizer.json)
+and a digest of the split, so a run notices a changed corpus.
 
-Posterior collapse (the decoder ignoring z) is fought three ways, all in the config: word
-dropout (in the model), a KL weight annealed from 0 to 1, and free bits (Kingma et al. 2016):
-each latent dimension's batch-mean KL is only penalized above `free_bits` nats.
+Keeping information in z (posterior collapse: the decoder ignoring z) takes several controls,
+all in TextTrainConfig / TextVAEConfig, with the defaults a sweep chose (README, "Shipped
+models"): word dropout (in the model), a KL weight annealed cyclically (Fu et al. 2019) after
+optional autoencoder pre-training, free bits (Kingma et al. 2016: each latent dimension's
+batch-mean KL is only penalized above `free_bits` nats), a bidirectional encoder, and a
+learning rate decayed along a cosine per step.
 """
 import hashlib
 import json
@@ -16,43 +18,64 @@ from pathlib import Path
 import torch
 
 from ..configs import TextTrainConfig, TextVAEConfig
-from ..data.sentences import prepare, read_sentence_file, read_wordnet
-from ..errors import ArgumentError, CheckpointError
+from ..data.sentences import Split, prepare, read_sentence_file, read_wordnet
+from ..errors import ArgumentError, CheckpointError, DataError
 from ..models.text_vae import BOS, EOS, GRULM, PAD, TextVAE, reconstruction
 from ..models.vae import kl_per_dim
-from ..tokenizers.words import Vocab, tokenize
-from . import loop
+from ..tokenizers.bpe import SentenceTokenizer, normalize
+from . import loop, text_metrics
 
 KIND_VAE, KIND_LM = "text-vae", "text-lm"
 LM_DIR = "lm"  # the baseline's run folder, inside the VAE's
+ANNEALS = ("cyclical", "linear", "logistic")
 
 
-def kl_weight(cfg, step):
+def kl_weight(cfg: TextTrainConfig, step, steps_per_epoch):
+    """The KL weight of optimizer step `step`: 0 during autoencoder pre-training (ae_epochs),
+    then rising to beta: linearly, along a logistic, or in kl_cycles cycles that each rise
+    linearly over their first kl_ratio share and then hold beta (Fu et al. 2019)."""
+    pre = int(cfg.ae_epochs * steps_per_epoch)
+    if step < pre:
+        return 0.0
+    s = step - pre
+    if cfg.kl_anneal == "cyclical":
+        period = max(1.0, (cfg.epochs * steps_per_epoch - pre) / max(cfg.kl_cycles, 1))
+        return cfg.beta * min(1.0, (s % period) / period / cfg.kl_ratio) if cfg.kl_ratio > 0 else cfg.beta
     if cfg.kl_anneal_steps <= 0:
-        return 1.0
+        return cfg.beta
     if cfg.kl_anneal == "linear":
-        return min(1.0, step / cfg.kl_anneal_steps)
-    if cfg.kl_anneal != "logistic":
-        raise ArgumentError(f"kl_anneal must be 'logistic' or 'linear', got {cfg.kl_anneal!r}")
-    return 1.0 / (1.0 + math.exp(-10.0 * (step / cfg.kl_anneal_steps - 0.5)))
+        return cfg.beta * min(1.0, s / cfg.kl_anneal_steps)
+    if cfg.kl_anneal == "logistic":
+        return cfg.beta / (1.0 + math.exp(-10.0 * (s / cfg.kl_anneal_steps - 0.5)))
+    raise ArgumentError(f"kl_anneal must be one of {', '.join(ANNEALS)}, got {cfg.kl_anneal!r}")
+
+
+def lr_factor(cfg: TextTrainConfig, step, total_steps):
+    """Share of cfg.lr at optimizer step `step`: a cosine from 1 down to lr_min, or constant 1."""
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    if cfg.lr_schedule != "cosine":
+        raise ArgumentError(f"lr_schedule must be 'cosine' or 'constant', got {cfg.lr_schedule!r}")
+    return cfg.lr_min + (1 - cfg.lr_min) * 0.5 * (1 + math.cos(math.pi * min(step / max(total_steps, 1), 1.0)))
 
 
 class Corpus:
-    """The split as padded id tensors. Row i of `inputs` is <s> w1..wn, of `targets` w1..wn </s>."""
+    """One part of the split as padded id tensors. Row i of `inputs` is <s> w1..wn, of `targets`
+    w1..wn </s>; `texts` are the normalized sentences, `ids` their token ids."""
 
-    def __init__(self, token_lists, vocab, max_tokens):
-        n, t = len(token_lists), max_tokens + 1
-        self.tokens = token_lists
+    def __init__(self, texts, id_lists, max_tokens):
+        n, t = len(id_lists), max_tokens + 1
+        self.texts, self.ids = list(texts), [list(i) for i in id_lists]
         self.inputs = torch.full((n, t), PAD, dtype=torch.long)
         self.targets = torch.full((n, t), PAD, dtype=torch.long)
-        self.lengths = torch.tensor([len(s) + 1 for s in token_lists], dtype=torch.long)
-        for i, s in enumerate(token_lists):
-            ids = torch.tensor(vocab.encode(s), dtype=torch.long)
+        self.lengths = torch.tensor([len(s) + 1 for s in id_lists], dtype=torch.long)
+        for i, s in enumerate(self.ids):
+            ids = torch.tensor(s, dtype=torch.long)
             self.inputs[i, 0], self.inputs[i, 1:len(s) + 1] = BOS, ids
             self.targets[i, :len(s)], self.targets[i, len(s)] = ids, EOS
 
     def __len__(self):
-        return len(self.tokens)
+        return len(self.ids)
 
     def batch(self, idx):
         """Rows idx, cut to their longest sentence: (inputs (B, T), targets (B, T), lengths (B,))."""
@@ -70,18 +93,31 @@ class Corpus:
             out += chunk[torch.argsort(self.lengths[chunk], stable=True)].split(batch_size)
         return [out[i] for i in torch.randperm(len(out), generator=generator)]
 
+    def n_batches(self, batch_size):
+        """len(self.batches(batch_size, generator)), without drawing."""
+        full, rest = divmod(len(self), 50 * batch_size)
+        return full * 50 + math.ceil(rest / batch_size)
 
-def load_corpus(cfg: TextTrainConfig, vocab=None):
-    """(dataset name, vocab, Split of Corpus, digest). The vocab is built from the training split
-    unless given; the digest fingerprints the split so a run notices a changed corpus."""
+
+def load_corpus(cfg: TextTrainConfig, tokenizer=None):
+    """(dataset name, tokenizer, Split of Corpus, digest). The tokenizer is learnt on the
+    training split unless given; sentences over max_tokens tokens are then dropped from every
+    part. The digest fingerprints the split so a run notices a changed corpus."""
     if cfg.sentences:
         name, sentences, source = Path(cfg.sentences).stem, read_sentence_file(cfg.sentences), cfg.sentences
     else:
         name, sentences, source = "wordnet", read_wordnet(), "wordnet"
-    split = prepare(sentences, tokenize, max_tokens=cfg.max_tokens, seed=cfg.seed, source=source)
-    vocab = vocab or Vocab.build(split.train, cfg.vocab_size)
-    digest = hashlib.sha256(json.dumps(split, ensure_ascii=False).encode()).hexdigest()
-    return name, vocab, type(split)(*(Corpus(part, vocab, cfg.max_tokens) for part in split)), digest
+    split = prepare(sentences, normalize, seed=cfg.seed, source=source)
+    tokenizer = tokenizer or SentenceTokenizer.train(split.train, cfg.vocab_size, cfg.min_frequency)
+    parts = []
+    for texts in split:
+        kept = [(t, i) for t, i in zip(texts, tokenizer.encode_batch(texts)) if 0 < len(i) <= cfg.max_tokens]
+        parts.append(Corpus([t for t, _ in kept], [i for _, i in kept], cfg.max_tokens))
+    if not len(parts[0]):
+        raise DataError(source, f"no usable sentence (all empty or longer than {cfg.max_tokens} tokens)")
+    digest = hashlib.sha256(json.dumps([[p.texts, p.ids] for p in parts] + [tokenizer.to_json()],
+                                       ensure_ascii=False).encode()).hexdigest()
+    return name, tokenizer, Split(*parts), digest
 
 
 def batch_loss(model, batch, w, free_bits, vae=True):
@@ -97,61 +133,23 @@ def batch_loss(model, batch, w, free_bits, vae=True):
     return rec.mean(), rec, torch.zeros_like(rec)
 
 
-def to(tensors, model):
-    """Tensors moved to the device the model is on."""
-    device = next(model.parameters()).device
-    return [t.to(device) for t in tensors]
-
-
-@torch.no_grad()
-def evaluate(model, data: "Corpus", seed=0, accuracy=True, batch_size=256):
-    """Test metrics per sentence in nats (tokens counted incl. </s>).
-
-    VAE: nll = reconstruction + KL with one posterior sample (the negative ELBO, an upper bound
-    on the true NLL); token_accuracy of free-running greedy decoding from mu for max_len steps
-    (what the browser does), position by position against w1..wn </s>; exact_match = whole
-    sentences right. LM: nll is exact. perplexity = exp(total nll / total tokens)."""
-    model.eval()
-    rec_sum = kl_sum = correct = exact = 0.0
-    mus = []
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        for idx in data.batches(batch_size):
-            _, rec, kl = batch_loss(model, to(data.batch(idx), model), 1.0, 0.0, isinstance(model, TextVAE))
-            rec_sum, kl_sum = rec_sum + rec.sum().item(), kl_sum + kl.sum().item()
-            if isinstance(model, TextVAE) and accuracy:
-                _, targets, lengths = to(data.batch(idx), model)
-                mu, _ = model.encode(targets, lengths)
-                mus.append(mu)
-                tokens, _ = model.reconstruct(mu)                              # (B, max_len)
-                t = min(tokens.shape[1], targets.shape[1])
-                hit = (tokens[:, :t] == targets[:, :t]) & (targets[:, :t] != PAD)
-                correct += hit.sum().item()
-                exact += (hit.sum(1) == lengths).sum().item()
-    n, tokens = len(data), int(data.lengths.sum())
-    m = {"nll": (rec_sum + kl_sum) / n, "perplexity": math.exp((rec_sum + kl_sum) / tokens),
-         "n_sentences": n, "n_tokens": tokens}
-    if isinstance(model, TextVAE):
-        m.update(reconstruction=rec_sum / n, kl=kl_sum / n)
-        if accuracy:
-            m.update(token_accuracy=correct / tokens, exact_match=exact / n,
-                     active_units=int((torch.cat(mus).var(0) > 0.01).sum()))
-    return m
-
-
 class SentenceTask(loop.Task):
-    """The sentence VAE; `LMTask` below is its baseline on the same split and vocabulary."""
+    """The sentence VAE; `LMTask` below is its baseline on the same split and tokenizer."""
     kind, grad_clip = KIND_VAE, None
 
     def __init__(self, cfg: TextTrainConfig, model_cfg: TextVAEConfig, state=None):
         super().__init__(cfg, model_cfg, state)
+        for key, options in (("kl_anneal", ANNEALS), ("lr_schedule", ("cosine", "constant"))):
+            if getattr(cfg, key) not in options:
+                raise ArgumentError(f"{key} must be one of {', '.join(options)}, got {getattr(cfg, key)!r}")
         self.grad_clip = cfg.grad_clip
-        vocab = Vocab.from_json(state["vocab"]) if state else None
-        self.name, self.vocab, self.data, self.digest = load_corpus(cfg, vocab)
+        tokenizer = SentenceTokenizer.from_json(state["tokenizer"]) if state else None
+        self.name, self.tokenizer, self.data, self.digest = load_corpus(cfg, tokenizer)
         if state and state["corpus_digest"] != self.digest:
             raise CheckpointError(f"{cfg.sentences or 'wordnet'}: the corpus changed since this run started; "
                                   "train a new run")
-        model_cfg.vocab_size, model_cfg.max_len = len(self.vocab), cfg.max_tokens + 1
+        model_cfg.vocab_size, model_cfg.max_len = len(self.tokenizer), cfg.max_tokens + 1
+        self.steps_per_epoch = self.data.train.n_batches(cfg.batch_size)
         self.label = f"{'VAE' if self.kind == KIND_VAE else 'LM'} {self.name}"
 
     def build(self):
@@ -163,23 +161,29 @@ class SentenceTask(loop.Task):
     def batches(self, generator):
         return self.data.train.batches(self.cfg.batch_size, generator)
 
+    def kl_weight(self, step):
+        return kl_weight(self.cfg, step, self.steps_per_epoch)
+
+    def lr_factor(self, step):
+        return lr_factor(self.cfg, step, self.cfg.epochs * self.steps_per_epoch)
+
     def loss(self, model, idx, epoch, step):
         batch = [t.to(self.device) for t in self.data.train.batch(idx)]
-        loss, rec, kl = batch_loss(model, batch, kl_weight(self.cfg, step), self.cfg.free_bits, self.kind == KIND_VAE)
+        loss, rec, kl = batch_loss(model, batch, self.kl_weight(step), self.cfg.free_bits, self.kind == KIND_VAE)
         return loss, {"loss": loss.item() * len(idx), "reconstruction": rec.sum().item(), "kl": kl.sum().item()}
 
     def record(self, epoch, step):
-        return {"kl_weight": kl_weight(self.cfg, step)}
+        return {"kl_weight": self.kl_weight(step), "lr": self.cfg.lr * self.lr_factor(step)}
 
     def validate(self, model):
-        valid = evaluate(model, self.data.valid, seed=self.cfg.seed, accuracy=False)
+        valid = text_metrics.evaluate(model, self.data.valid, seed=self.cfg.seed, accuracy=False)
         return {"valid_nll": valid["nll"], "valid_kl": valid.get("kl", 0.0)}
 
     def evaluate(self, model):
-        return evaluate(model, self.data.test, seed=self.cfg.seed)
+        return text_metrics.test_metrics(model, self.data.test, self.tokenizer, self.cfg)
 
     def extra_state(self):
-        return {"dataset": self.name, "vocab": self.vocab.to_json(), "corpus_digest": self.digest}
+        return {"dataset": self.name, "tokenizer": self.tokenizer.to_json(), "corpus_digest": self.digest}
 
 
 class LMTask(SentenceTask):
@@ -189,7 +193,7 @@ class LMTask(SentenceTask):
         return GRULM(self.model_cfg)
 
     def record(self, epoch, step):
-        return {}
+        return {"lr": self.cfg.lr * self.lr_factor(step)}
 
 
 def train_text(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True,
@@ -201,10 +205,26 @@ def train_text(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=F
 def train_lm(cfg: TextTrainConfig, model_cfg: TextVAEConfig, run_dir, resume=False, epochs=None, progress=True,
              device="auto"):
     """Train (or resume) the GRULM baseline on the same split; by convention run_dir is
-    `<vae run>/lm` (LM_DIR), where export_text_run looks for its test metrics."""
-    return loop.fit(LMTask, cfg, model_cfg, run_dir, resume, epochs, progress, device)
+    `<vae run>/lm` (LM_DIR), where `compare_with_lm` and export_text_run look for it. Its
+    dropout is cfg.lm_dropout; every other size is model_cfg's."""
+    from dataclasses import replace
+    return loop.fit(LMTask, cfg, replace(model_cfg, dropout=cfg.lm_dropout), run_dir, resume, epochs, progress, device)
 
 
 def load_text_model(run_dir, kind=KIND_VAE):
     """Rebuild a trained TextVAE (or GRULM) from its run folder: (model in eval mode, payload)."""
     return loop.load(run_dir, kind, TextVAE if kind == KIND_VAE else GRULM, TextVAEConfig)
+
+
+def compare_with_lm(run_dir):
+    """Add the baseline's figures to the VAE's test metrics, in its checkpoint (atomically): the
+    LM's test NLL and perplexity, the VAE's ELBO and importance-weighted NLL as ratios to it, and
+    the LM's perplexity on the VAE's prior samples (a fluency figure). Returns the test metrics."""
+    from . import checkpoint
+    _, state = load_text_model(run_dir)
+    lm, lm_state = load_text_model(Path(run_dir) / LM_DIR, KIND_LM)
+    if lm_state["corpus_digest"] != state["corpus_digest"]:
+        raise CheckpointError(f"{Path(run_dir) / LM_DIR}: trained on another split than the VAE in {run_dir}")
+    state["test_metrics"] = text_metrics.with_baseline(state["test_metrics"], lm_state["test_metrics"], lm)
+    checkpoint.save(run_dir, state)
+    return state["test_metrics"]

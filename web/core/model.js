@@ -63,7 +63,7 @@ export async function loadModel(url, { signal } = {}) {
   let tokenizer = null;
   if (manifest.kind === 'text') {
     const tokUrl = new URL(manifest.text.tokenizer, url).href;
-    tokenizer = createTokenizer(await fetchJSON(tokUrl, signal), manifest, tokUrl, url);
+    tokenizer = await createTokenizer(await fetchJSON(tokUrl, signal), manifest, tokUrl, url);
     checkVocabSize(manifest, tokenizer.size, manifest.text.tokenizer);
   }
   const sizes = sizesOf(manifest);

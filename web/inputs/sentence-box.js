@@ -1,8 +1,9 @@
 // The sentence box (text bundles with graphs.encoder): type a sentence, press Enter, and the
 // point moves to what the encoder makes of it; the decoded sentence is then the model's own
-// reconstruction. Tokenized in JS through core/tokenizer.js (the same ids as Python), </s>
-// appended, padded to max_len. What the model could not read is said in a note under the box:
-// words outside its vocabulary, and anything past max_len - 1 tokens (cut off).
+// reconstruction. Tokenized in JS through core/tokenizer.js (byte-level BPE, the same ids as
+// Python: any script encodes), </s> appended, padded to max_len. A note under the box says what
+// the model could not read: anything past max_len - 1 tokens (cut off), or that there was
+// nothing to read (empty, or only whitespace). Never an exception.
 import { el } from '../dom.js';
 
 export const style = `
@@ -26,23 +27,15 @@ export function sentenceBox(ctx) {
     const text = input.value;
     if (text.trim() === '') return say('Type a sentence first, then press Enter.', true);
     try {
-      const pieces = tokenizer.split(text);
       const ids = tokenizer.encode(text);
-      if (ids.length === 0) return say('That has no words the model can read.', true);
+      if (ids.length === 0) return say('Type a sentence first, then press Enter (that was only whitespace).', true);
       // SentenceEncoder.encode: [ids] -> coords Float32Array [1 * Z] and the ids it read (at most max_len - 1)
       const { coords, kept } = await encoder.encode([ids]);
       if (ctx.signal.aborted) return undefined;
       const [read] = kept;
       const truncated = read.length < ids.length;
-      const unknown = [...new Set(pieces.filter((_, i) => i < read.length && ids[i] === tokenizer.specials.unk))];
-      const lines = [];
-      if (truncated) {
-        lines.push(`Your sentence has ${ids.length} tokens; the model reads at most ${room}, so it was cut after ${quote(tokenizer.decode(read))}.`);
-      }
-      if (unknown.length) {
-        lines.push(`Not in the model's vocabulary (read as <unk>): ${unknown.slice(0, 12).join(', ')}${unknown.length > 12 ? ', …' : ''}.`);
-      }
-      say(lines.join(' '));
+      say(truncated ? `Your sentence has ${ids.length} tokens; the model reads at most ${room}, so it was cut after `
+        + `${quote(tokenizer.decode(read))}.` : '');
       ctx.move(Array.from(coords), 'sentence', { text, ids: read, truncated });
     } catch (e) {
       say(`Could not encode that sentence: ${e.message}`, true);
