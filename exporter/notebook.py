@@ -18,7 +18,7 @@ import numpy as np
 
 from .bundle.io import read_manifest
 from .errors import LatentExplorerError
-from .site.build import ORT_FILES, WEB, ort_dist
+from .site.build import ORT_FILES, TOKENIZERS_FILES, WEB, ort_dist, tokenizers_dist
 
 try:
     import anywidget
@@ -38,18 +38,21 @@ def modules(web=WEB):
 
 
 def runtime(web=WEB):
-    """onnxruntime-web: its module and loader as text, the wasm as bytes."""
+    """onnxruntime-web (its module and loader as text, the wasm as bytes) and the
+    @huggingface/tokenizers module (text) that sentence bundles need."""
     dist = ort_dist(web)
     entry, glue, wasm = ORT_FILES
+    [tokenizers] = TOKENIZERS_FILES
     return {"entry": (dist / entry).read_text(encoding="utf-8"), "glue": (dist / glue).read_text(encoding="utf-8"),
-            "wasm": (dist / wasm).read_bytes()}
+            "wasm": (dist / wasm).read_bytes(),
+            "tokenizers": (tokenizers_dist(web) / tokenizers).read_text(encoding="utf-8")}
 
 
 class Explorer(anywidget.AnyWidget):
     """The `<latent-explorer>` element for one bundle folder, with its point synced both ways."""
     _esm = WEB / "notebook.js"
     modules = traitlets.Dict().tag(sync=True)                    # path -> ES module source
-    runtime = traitlets.Dict().tag(sync=True)                    # onnxruntime-web: entry, glue (text), wasm (bytes)
+    runtime = traitlets.Dict().tag(sync=True)                    # entry, glue, tokenizers (text), wasm (bytes)
     files = traitlets.Dict().tag(sync=True)                      # the bundle: file name -> bytes
     point = traitlets.List(traitlets.Float()).tag(sync=True)     # the full coordinates on show (Z)
 

@@ -4,7 +4,8 @@
 // - the element's modules arrive as text; each becomes a blob: module whose relative imports
 //   are rewritten to the blob: URLs of the modules they name (dependencies first);
 // - onnxruntime-web's module and loader become blob: modules, the wasm comes as bytes
-//   (core/runtime.js `configureRuntime`);
+//   (core/runtime.js `configureRuntime`), and so does @huggingface/tokenizers for sentence
+//   bundles (core/tokenizer.js `configureTokenizers`);
 // - the bundle's files come as bytes and are served from memory (core/bundle.js `holdFiles`)
 //   under a URL that names nothing real.
 // Then `point` is kept in step both ways: the element's latent-change sets it in Python, and a
@@ -43,6 +44,10 @@ async function load(model) {
     configureRuntime({ module: blobUrl(runtime.entry), mjs: blobUrl(runtime.glue),
       wasmBinary: bytesOf(runtime.wasm).slice().buffer });
   } catch { /* another widget configured it first: the same runtime */ }
+  const { configureTokenizers } = await import(urls['core/tokenizer.js']);
+  try {
+    configureTokenizers(blobUrl(runtime.tokenizers));
+  } catch { /* likewise */ }
   const bundle = await import(urls['core/bundle.js']);
   await import(urls['latent-explorer.js']);
   return bundle;

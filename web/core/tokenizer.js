@@ -12,12 +12,22 @@
 // (copied by `latent-explorer site`/`embed`, carried by the wheel): no CDN. No DOM.
 import { fileOf, LIMITS } from './bundle.js';
 
-const LIB = new URL('../tokenizers/tokenizers.min.mjs', import.meta.url);
 let libPromise = null;
+let libUrl = null;
 
-/** The @huggingface/tokenizers module (memoized). */
+/**
+ * Where @huggingface/tokenizers comes from when it cannot be found beside this module: the
+ * notebook widget (web/notebook.js) links these modules from blob: URLs, where nothing resolves
+ * relative to them, so it hands over the library as a blob: URL. Call before anything loads.
+ */
+export function configureTokenizers(moduleUrl) {
+  if (libPromise) throw new Error('configureTokenizers(): the tokenizer library is already loading');
+  libUrl = moduleUrl;
+}
+
+/** The @huggingface/tokenizers module (memoized). Resolved when needed: under blob: there is no folder. */
 export function loadTokenizers() {
-  libPromise ??= import(LIB.href);
+  libPromise ??= import(libUrl ?? new URL('../tokenizers/tokenizers.min.mjs', import.meta.url).href);
   return libPromise;
 }
 
