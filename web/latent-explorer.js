@@ -206,10 +206,12 @@ export class LatentExplorer extends HTMLElement {
     this._status.hidden = true;
     this.shadowRoot.append(el('style', { textContent: PARTS }), el('div', { className: 'box', part: 'box' }, [
       el('div', { className: 'figures' }, [yours, shown].filter(Boolean)), // your input, then the model's decode
-      el('div', { className: 'controls' }, [part('sliders', sliders.sliders), part('effects', effects.effects),
+      el('div', { className: 'controls' }, [part('sliders', sliders.sliders),
         part('examples', examples.examples), ctx.slots.share].filter(Boolean)),
-      ...['nearest', 'map', 'grid', 'interpolate'].map((p) => part(p, { nearest: nearest.nearest, map: map.latentMap,
-        grid: grid.grid, interpolate: interpolate.interpolation }[p])).filter(Boolean),
+      // the effects table is as wide as its attributes: a row of its own, under the sliders
+      ...['effects', 'nearest', 'map', 'grid', 'interpolate'].map((p) => part(p, { effects: effects.effects,
+        nearest: nearest.nearest, map: map.latentMap, grid: grid.grid, interpolate: interpolate.interpolation }[p]))
+        .filter(Boolean),
     ]));
     return ctx;
   }

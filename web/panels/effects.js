@@ -3,10 +3,11 @@
 // attribute recomputed; the mean change in each attribute's standard deviations. A direction
 // made orthogonal to others also shows its raw effect (before orthogonalization) where that
 // differs. A direction is measured before it is believed: this table is the measurement, shown
-// as data (textContent), under the sliders it belongs to.
+// as data (textContent), in a row of its own under the sliders it belongs to.
 import { el } from '../dom.js';
 
 export const style = `
+  .effects { flex-basis: 100%; min-width: 0; }
   .effects .scroll { overflow-x: auto; max-width: 100%; }
   .effects table { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
   .effects th, .effects td { padding: 2px 6px; text-align: right; white-space: nowrap; }
