@@ -80,9 +80,10 @@ def main():
     ap.add_argument("--runs", type=int, default=300, help="calls at maximum length")
     ap.add_argument("--sentences", type=int, default=200, help="test sentences")
     ap.add_argument("--repeat", type=int, default=3, help="calls per test sentence")
+    ap.add_argument("--single-thread", action="store_true", help="serve without COOP/COEP: one wasm thread")
     a = ap.parse_args()
     bundles = [Path(b) for b in a.bundles]
-    with served(bundles) as base, sync_playwright() as p:
+    with served(bundles, isolate=not a.single_thread) as base, sync_playwright() as p:
         browser = launch(p)
         for b in bundles:
             m = json.loads((b / "manifest.json").read_text())
@@ -94,7 +95,8 @@ def main():
             page.wait_for_function("document.querySelector('latent-explorer')")
             own = page.evaluate(TIME, [rows, a.repeat])
             full = page.evaluate(TIME, [[longest], a.runs])
-            print(f"{name} ({variant}): test lengths (mean {np.mean(own['lengths']) + 1:.1f} steps incl. </s>): "
+            threads = "1 thread" if a.single_thread else "2 threads"
+            print(f"{name} ({variant}, {threads}): test lengths (mean {np.mean(own['lengths']) + 1:.1f} steps incl. </s>): "
                   f"{summary(own['times'])}; maximum length ({steps} of {m['text']['max_len']} steps): "
                   f"{summary(full['times'])}")
             page.close()

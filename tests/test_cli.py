@@ -95,16 +95,24 @@ def test_sentences_train_and_export(cli, tmp_path):
     lines = [f"the {a} {v} the {b} ." for a in ("cat", "dog", "bird", "man") for v in ("saw", "liked", "found")
              for b in ("tree", "house", "river", "book")]
     (tmp_path / "s.txt").write_text("\n".join(lines) + "\n")
-    code, out, err = cli("train", "--sentences", tmp_path / "s.txt", "--epochs", "1", "--hidden", "32",
-                         "--latent-size", "4", "--out", tmp_path / "run")
+    code, out, err = cli("train", "--sentences", tmp_path / "s.txt", "--epochs", "1", "--hidden", "32", "--emb", "16",
+                         "--encoder-hidden", "16", "--latent-size", "4", "--vocab-size", "300", "--free-bits", "0.5",
+                         "--kl-anneal", "linear", "--iw-samples", "5", "--prior-samples", "50", "--out", tmp_path / "run")
     assert code == 0, err
-    assert "VAE NLL" in out and "LM NLL" in out
+    assert "VAE ELBO NLL" in out and "importance-weighted (k=5)" in out and "x the LM" in out and "50 prior samples" in out
     assert (tmp_path / "run" / "lm" / "checkpoint.pt").is_file()
     code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "b", "--sliders", "3")
     assert code == 0, err
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert m["kind"] == "text" and m["text"]["variant"] == "unrolled" and list(m["graphs"]) == ["greedy", "encoder"]
-    assert m["provenance"]["test_metrics"]["lm"]["nll"] > 0
+    assert m["metrics"]["test"]["lm"]["nll"] > 0 and m["provenance"]["config"]["train"]["free_bits"] == 0.5
+    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "q", "--variant", "step", "--weights", "int8")
+    assert code == 0, err
+    assert json.loads((tmp_path / "q" / "manifest.json").read_text())["metrics"]["quantization"]["n"] == 1000
+    code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "h", "--weights", "float16")
+    assert code == 1 and "float16" in err and not (tmp_path / "h").exists()
+    code, out, err = cli("train", "--dataset", "digits", "--free-bits", "1", "--out", tmp_path / "img")
+    assert code == 1 and "--free-bits" in err and "sentence models only" in err
 
 
 def test_colour_shapes_train_and_export(cli, tmp_path):

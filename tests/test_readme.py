@@ -45,4 +45,4 @@ def test_python_sentence_model_example_runs(tmp_path, monkeypatch):
                                                         "tokenizer.json"]
     import json
     m = json.loads((folder / "manifest.json").read_text())
-    assert m["text"]["max_len"] == 16 and m["metrics"]["quantization"]["weights"] == ["model.embed.weight"]
+    assert m["text"]["max_len"] == 16 and m["metrics"]["quantization"]["decoder"] == {"model.embed.weight": "float16"}

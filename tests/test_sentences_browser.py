@@ -64,7 +64,7 @@ def ort_encode(bundle, texts):
 def torch_greedy_of_anchors(run, m):
     """torch's greedy decode of each anchor's mu, from the training run the bundle was exported
     from (with the bundle's int8 weights when it has them)."""
-    from exporter.export.weights import quantize_module
+    from exporter.export.weights import round_module
     from exporter.space.encode import sentence_means
     from exporter.train.checkpoint import config
     from exporter.train.text import TextTrainConfig, load_corpus, load_text_model
@@ -73,7 +73,7 @@ def torch_greedy_of_anchors(run, m):
     _, _, data, _ = load_corpus(config(TextTrainConfig, state, "train_config", run), tok)
     mu = sentence_means(model, data.train)[[a["index"] for a in m["anchors"]]]
     if "quantization" in m["metrics"]:
-        model = quantize_module(model, m["metrics"]["quantization"]["weights"])[0].eval()
+        model = round_module(model, m["metrics"]["quantization"]["decoder"])[0].eval()
     with torch.no_grad():
         return model.reconstruct(torch.from_numpy(mu))[0].numpy()
 

@@ -21,6 +21,13 @@ def test_shipped_bundle(name):
         assert m.graphs["decoder"].validation["anchors"]["max_abs_diff"]["pixels"] <= m.graphs["decoder"].atol
         f = m.metrics["faithfulness"]
         assert f["n_images"] >= 300 and f["mse_full"] <= f["mse_first_5_components"]
+    if m.kind == "text":  # issue 9: small, int8 that changes no sentence a user sees, anchors it reconstructs
+        assert sum(p.stat().st_size for p in folder.iterdir()) <= 4e6
+        assert m.metrics["quantization"]["n"] == 1000 and m.metrics["quantization"]["identical"] >= 0.95
+        assert m.metrics["anchors"]["exact_match"] == 1.0 and m.text.tokenizer == "tokenizer.json"
+        t = m.metrics["test"]
+        assert {"kl", "token_accuracy", "exact_match", "nll", "nll_iw", "iw_vs_lm", "elbo_vs_lm"} <= set(t)
+        assert t["prior"]["n"] == 1000 and t["prior"]["lm_perplexity"] > 1 and t["lm"]["perplexity"] > 1
     assert sum(p.stat().st_size for p in folder.iterdir()) < 25e6
     assert len(m.anchors) >= 20
     if m.directions is not None:  # each attribute direction, as shipped, moves its own attribute up
@@ -29,4 +36,5 @@ def test_shipped_bundle(name):
                 assert item.effect[m.directions.attributes.index(item.name)] > 1, item.name
         assert m.map.count >= 1000 and m.typicality.n == m.dataset.n_latents
     p = m.provenance
-    assert p["test_metrics"] and p["epochs"] >= 1 and p["train_seconds"] > 0 and "torch" in p["versions"]
+    assert m.metrics["test"] if m.kind == "text" else p["test_metrics"]
+    assert p["epochs"] >= 1 and p["train_seconds"] > 0 and "torch" in p["versions"]

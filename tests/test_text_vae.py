@@ -318,26 +318,29 @@ def test_free_bits_floor_per_dimension():
 
 
 def test_int8_export_gate_and_quantization_figure(text_run, tmp_path):
-    """weights="int8": the embedding (also the output layer) is stored as int8 and restored by
-    DequantizeLinear; the gate holds the file to the int8 torch model's tokens; the manifest
-    reports how often int8 decodes prior samples as float32 does."""
-    from exporter.export.weights import quantize_module
+    """weights="int8": the embedding is stored as int8 in the encoder (restored by
+    DequantizeLinear) and float16 in the decoder (Cast), the encoder's GRU matrices float16; the
+    gate holds each file to the torch model rounded the same way; the manifest reports how often
+    the rounded decoder decodes prior samples as float32 does."""
+    from exporter.export.text import PCAInit
+    from exporter.export.weights import round_module
     m = export_text_run(text_run, tmp_path / "q", sliders=3, variant="unrolled", weights="int8").to_json()
     g = onnx.load(str(tmp_path / "q" / "greedy.onnx"))
-    assert any(n.op_type == "DequantizeLinear" for n in g.graph.node)
-    assert any(i.data_type == onnx.TensorProto.INT8 for i in g.graph.initializer)
+    assert any(n.op_type == "Cast" for n in g.graph.node[:3])
+    assert any(i.data_type == onnx.TensorProto.FLOAT16 and i.name.endswith("embed.weight.f16") for i in g.graph.initializer)
     enc = onnx.load(str(tmp_path / "q" / "encoder.onnx"))
     assert any(n.op_type == "DequantizeLinear" for n in enc.graph.node)
+    assert sum(i.data_type == onnx.TensorProto.FLOAT16 for i in enc.graph.initializer) == 4  # GRU, both ways
+    assert not any(n.metadata_props for n in enc.graph.node)
     q = m["metrics"]["quantization"]
-    assert q["n"] == 1000 and 0 <= q["identical"] <= 1 and q["weights"] == ["embed.weight"]
+    assert q["n"] == 1000 and 0 <= q["identical"] <= 1 and q["decoder"] == {"embed.weight": "float16"}
+    assert q["encoder"]["embed.weight"] == "int8"
     model, _ = load_text_model(text_run)
-    qmodel, _ = quantize_module(model, ["embed.weight"])
+    small, _ = round_module(model, q["decoder"])
     std = np.array(m["pca"]["std"], np.float32)
     coords = np.concatenate([np.diag(5 * std), np.diag(-5 * std), [a["coords"] for a in m["anchors"]]]).astype(np.float32)
-    z = session(tmp_path / "q" / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
-    from exporter.export.text import PCAInit
-    from exporter.space.pca import fit_pca  # noqa: F401
-    init = PCAInit(qmodel.eval(), np.array(m["pca"]["components"]), np.array(m["pca"]["mean"]))
+    got = session(tmp_path / "q" / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
+    init = PCAInit(small.eval(), np.array(m["pca"]["components"]), np.array(m["pca"]["mean"]))
     with torch.no_grad():
-        want = qmodel.reconstruct(init(torch.from_numpy(coords))[0])[0].numpy()
-    np.testing.assert_array_equal(z, want)
+        want = small.reconstruct(init(torch.from_numpy(coords))[0])[0].numpy()
+    np.testing.assert_array_equal(got, want)

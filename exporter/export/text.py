@@ -16,11 +16,12 @@ torch's greedy decode of its mu, which is the anchor's own sentence: anchors are
 sentences the model reconstructs exactly. A near-tie flipped by float error changes the sentence
 the user reads.
 
-weights="int8" stores the embedding (which is also the tied output layer) as int8 with one scale
-per row (export/weights.py); the GRUs stay float32. The torch model is quantized the same way
-first, so the gate holds the int8 file to the int8 model, token for token; how often the int8
-model decodes 1,000 prior samples exactly as the float32 one does is reported in the manifest
-(metrics.quantization).
+weights="int8" stores the embedding as int8 with one scale per row in the encoder, as float16 in
+the decoder (where it is also the tied output layer and picks every token), and the encoder's
+GRU matrices as float16 (`weight_specs`, export/weights.py); the decoder's GRU stays float32. The
+torch model is rounded the same way first (one copy per side), so the gate holds each file to
+the rounded model, token for token; how often the rounded decoder decodes 1,000 prior samples
+exactly as the float32 one does is reported in the manifest (metrics.quantization).
 """
 import logging
 from pathlib import Path
@@ -40,12 +41,27 @@ from ..space.points import pick_anchors, validation_coords
 from ..tokenizers.bpe import SentenceTokenizer
 from .graphs import export, session
 from .validate import compare, validate
-from .weights import quantize_module, store_int8
+from .weights import round_module, store_rounded
 
 log = logging.getLogger("latent_explorer")
 VARIANTS = ("step", "unrolled")
 WEIGHTS = ("float32", "int8")
-INT8 = ["embed.weight"]  # the embedding, also the tied output layer: V x emb, the bulk of the bundle
+
+
+def weight_specs(model, weights):
+    """({name: mode} for the decoder graphs, {name: mode} for the encoder graph) of `weights`.
+    "int8": the embedding (V x emb, the bulk of the bundle, in both graphs) as int8 with one scale
+    per row where it only moves coordinates (the encoder), float16 where it picks tokens (the
+    decoder's embedding and tied output layer: int8 there changed 7.6% of the shipped model's
+    prior samples); the encoder's GRU matrices float16, the decoder's GRU float32."""
+    if weights == "float32":
+        return {}, {}
+    pre = "model." if isinstance(model, SentenceModel) else ""
+    enc = {f"{pre}embed.weight": "int8"}
+    if not pre:
+        enc.update({f"encoder.{w}_l0{sfx}": "float16" for w in ("weight_ih", "weight_hh")
+                    for sfx in ("", "_reverse") if hasattr(model.encoder, f"{w}_l0{sfx}")})
+    return {f"{pre}embed.weight": "float16"}, enc
 
 
 class PCAInit(nn.Module):
@@ -254,6 +270,22 @@ def anchor_fidelity(decoded, texts, tokenizer):
     return {"n": len(texts), "exact_match": exact / max(len(texts), 1), "token_accuracy": hits / max(total, 1)}
 
 
+def strip_metadata(path):
+    """Drop the exporter's per-node metadata (torch namespaces, FX nodes, stack traces with local
+    paths) from the ONNX file at `path`: a quarter of an unrolled encoder's bytes, never read."""
+    import onnx
+    model = onnx.load(str(path))
+
+    def visit(graph):
+        for node in graph.node:
+            del node.metadata_props[:]
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    visit(attr.g)
+    visit(model.graph)
+    onnx.save(model, str(path))
+
+
 LENGTH_BINS = (4, 7, 10, 14, 20)  # anchors are spread over token lengths up to these, and longer
 
 
@@ -284,15 +316,15 @@ def pick_exact_anchors(model, latents, texts, tokenizer, n, seed=0, candidates=4
 
 
 @torch.no_grad()
-def quantization_identity(float_model, int8_model, n=1000, seed=0):
-    """Share of n prior samples z ~ N(0, I) that the int8 model decodes greedily to exactly the
-    float32 model's tokens (up to and incl. </s>)."""
+def quantization_identity(float_model, small_model, n=1000, seed=0):
+    """Share of n prior samples z ~ N(0, I) that the model with the stored (rounded) decoder
+    weights decodes greedily to exactly the float32 model's tokens (up to and incl. </s>)."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         z = torch.randn(n, float_model.cfg.latent_size)
     a = [cut(r) for r in float_model.reconstruct(z)[0].tolist()]
-    b = [cut(r) for r in int8_model.reconstruct(z)[0].tolist()]
-    return {"n": n, "identical": sum(x == y for x, y in zip(a, b)) / n, "weights": list(INT8)}
+    b = [cut(r) for r in small_model.reconstruct(z)[0].tolist()]
+    return {"n": n, "identical": sum(x == y for x, y in zip(a, b)) / n}
 
 
 def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, encoder_texts=(), name=None,
@@ -300,7 +332,7 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
                        weights="float32", dataset=None, n_anchors=30, range_sigma=3.0, max_len=33):
     """Export a sentence model's decoder and encoder, its tokenizer (a SentenceTokenizer) and the
     PCA of `latents` (N, Z), e.g. posterior means of the training sentences, as a text bundle in
-    `out`, in the given decoder `variant`, with the embedding as int8 when weights="int8". The
+    `out`, in the given decoder `variant`, stored small when weights="int8" (see `weight_specs`). The
     model is a TextVAE, or any module that follows the protocol of `SentenceModel` (then
     `max_len` is the number of greedy steps incl. </s>, and the encoder's input length).
 
@@ -313,7 +345,6 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
         if latents.ndim != 2:
             raise ArgumentError(f"latents must be a finite (N, Z) array, got shape {latents.shape}")
         model = SentenceModel(model, latents.shape[1], max_len)
-    int8_names = ["model.embed.weight"] if isinstance(model, SentenceModel) else INT8
     if latents.ndim != 2 or latents.shape[1] != model.cfg.latent_size or not np.isfinite(latents).all():
         raise ArgumentError(f"latents must be a finite (N, {model.cfg.latent_size}) array, got shape {latents.shape}")
     if len(texts) != len(latents):
@@ -324,12 +355,16 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
         raise ArgumentError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     name = check_name(name, "name") if name is not None else slug(dataset or "text-model")
     metrics = dict(metrics or {})
-    model, stored = model.eval(), {}
-    if weights == "int8":
+    model = model.eval()
+    enc_model, enc_stored, dec_stored = model, {}, {}
+    dec_spec, enc_spec = weight_specs(model, weights)
+    if dec_spec or enc_spec:
         float_model = model
-        model, stored = quantize_module(model, int8_names)
-        model.eval()
-        metrics["quantization"] = {**quantization_identity(float_model, model, seed=seed), "weights": int8_names}
+        model, dec_stored = round_module(float_model, dec_spec)
+        enc_model, enc_stored = round_module(float_model, enc_spec)
+        model.eval(), enc_model.eval()
+        metrics["quantization"] = {**quantization_identity(float_model, model, seed=seed),
+                                   "decoder": dec_spec, "encoder": enc_spec}
     pca = pca_.fit_pca(latents)
     std = pca_.std(pca)
     anchor_idx, exact_share, tried = pick_exact_anchors(model, latents, texts, tokenizer, n_anchors, seed)
@@ -343,9 +378,10 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
         own = model.reconstruct(torch.from_numpy(latents[anchor_idx]))[0].numpy()  # each anchor's from its mu
     example = torch.from_numpy(coords[:2])
 
-    def int8(path):
-        if stored:
-            store_int8(path, stored)
+    def int8(path, stored):
+        strip_metadata(path)
+        if stored and not store_rounded(path, stored):
+            raise ArgumentError(f"{path.name}: none of the weights {', '.join(stored)} found among its initializers")
 
     with bundle.staged(out) as tmp:
         if variant == "step":
@@ -355,13 +391,13 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
             step = Step(model).eval()
             export(step, [torch.from_numpy(inputs[n][:2]) for n in ("token", "hidden", "z")],
                    tmp / "step.onnx", specs["step"])
-            int8(tmp / "step.onnx")
+            int8(tmp / "step.onnx", dec_stored)
             validate(tmp / "step.onnx", step, specs["step"], inputs)
             decoded, last = ort_greedy_step(tmp, coords, model.cfg.max_len), tmp / "step.onnx"
         else:
             greedy_, last = PCAGreedy(model, pca.components_, pca.mean_).eval(), tmp / "greedy.onnx"
             export(greedy_, [example], last, specs["greedy"])
-            int8(last)
+            int8(last, dec_stored)
             try:
                 validate(last, greedy_, specs["greedy"], {"coords": coords})
             except AtolError:  # say which sentences changed, if that is what happened
@@ -373,14 +409,14 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
         anchor_texts = [texts[i] for i in anchor_idx]
         metrics["anchors"] = {**anchor_fidelity(own, anchor_texts, tokenizer),
                               "candidates": tried, "candidates_exact": exact_share}
-        enc = PCASentenceEncoder(model, pca.components_, pca.mean_).eval()
+        enc = PCASentenceEncoder(enc_model, pca.components_, pca.mean_).eval()
         inputs = encoder_inputs(model, list(encoder_texts)[:512], tokenizer, seed)
         export(enc, [torch.from_numpy(inputs[n][:2]) for n in ("tokens", "lengths")], tmp / "encoder.onnx",
                specs["encoder"])
-        int8(tmp / "encoder.onnx")
+        int8(tmp / "encoder.onnx", enc_stored)
         validate(tmp / "encoder.onnx", enc, specs["encoder"], inputs)
         with torch.no_grad():  # the unrolled encoder equals nn.GRU's, through the PCA
-            mu = model.encode(torch.from_numpy(inputs["tokens"]), torch.from_numpy(inputs["lengths"]))[0]
+            mu = enc_model.encode(torch.from_numpy(inputs["tokens"]), torch.from_numpy(inputs["lengths"]))[0]
         compare(tmp / "encoder.onnx", specs["encoder"], inputs,
                 {"coords": pca.transform(mu.numpy().astype(np.float64)).astype(np.float32)}, "nn_gru")
         (tmp / "tokenizer.json").write_text(tokenizer.to_json(), encoding="utf-8")

@@ -54,13 +54,14 @@ def compress(path, mode):
     onnx.save(model, str(path))
 
 
-# --- exact int8 for sentence models -------------------------------------------------------------
+# --- exact int8 / float16 for sentence models -----------------------------------------------
 # A greedy decoder turns tiny differences into other words, so "close to torch" is not enough
 # there: the exported file must compute what a torch model computes, token for token. So the
-# torch model itself is quantized first (`quantize_module`: each chosen weight replaced by its
-# int8 values times the per-row scale, in float32), and the file stores exactly those int8
-# values and scales (`store_int8`): DequantizeLinear gives back bit for bit the weights torch
-# runs with. The export gate then holds the quantized file to torch's tokens on every point.
+# torch model itself is rounded first (`round_module`: each chosen weight replaced by its int8
+# values times the per-row scale, or by its float16 value, in float32), and the file stores
+# exactly those int8 values and scales, or float16 values (`store_rounded`): DequantizeLinear or
+# Cast gives back bit for bit the weights torch runs with. The export gate then holds the file
+# to the rounded model's tokens on every point.
 
 def int8_rows(w):
     """Symmetric int8 with one scale per row (axis 0): (q int8, scale float32 (rows,))."""
@@ -71,31 +72,45 @@ def int8_rows(w):
     return q, scale
 
 
-def quantize_module(module, names):
-    """A deep copy of `module` whose parameters `names` (2-D) hold int8 values times their
-    row scale: the model the int8 file is. Returns (copy, {name: (q, scale, float32 weights)})."""
+def round_module(module, spec):
+    """A deep copy of `module` whose parameters named in `spec` ({name: "int8" | "float16"},
+    matrices) hold what the file will store: int8 values times their row scale, or float16
+    values, in float32. Returns (copy, {name: (mode, stored array, scale or None, float32 weights)})."""
     import copy
 
     import torch
     module = copy.deepcopy(module)
     stored = {}
-    for name in names:
+    for name, mode in spec.items():
         p = module.get_parameter(name)
         if p.dim() != 2:
-            raise ArgumentError(f"int8 weights: {name} has shape {tuple(p.shape)}, expected a matrix")
-        q, scale = int8_rows(p.detach().cpu().numpy())
-        w = (q.astype(np.float32) * scale[:, None]).astype(np.float32)
+            raise ArgumentError(f"{mode} weights: {name} has shape {tuple(p.shape)}, expected a matrix")
+        w = p.detach().cpu().numpy()
+        if mode == "int8":
+            q, scale = int8_rows(w)
+            back = (q.astype(np.float32) * scale[:, None]).astype(np.float32)
+        elif mode == "float16":
+            q, scale = w.astype(np.float16), None
+            back = q.astype(np.float32)
+        else:
+            raise ArgumentError(f"{name}: weights must be int8 or float16, got {mode!r}")
         with torch.no_grad():
-            p.copy_(torch.from_numpy(w))
-        stored[name] = (q, scale, w)
+            p.copy_(torch.from_numpy(back))
+        stored[name] = (mode, q, scale, back)
     return module, stored
 
 
-def store_int8(path, stored):
+def quantize_module(module, names):
+    """round_module with int8 for every name in `names`."""
+    return round_module(module, {n: "int8" for n in names})
+
+
+def store_rounded(path, stored):
     """Rewrite the ONNX file at `path` so that every initializer (in any subgraph) equal to one
-    of the `stored` weights, or to its transpose, is kept as its int8 values and scales and
-    restored by a DequantizeLinear node at the top of the main graph. Returns the names found;
-    a stored weight the file does not hold is an error (the file would be float32 after all)."""
+    of the `stored` weights, or to its transpose, is kept as its int8 values and scales (or its
+    float16 values) and restored by a DequantizeLinear (or Cast) node at the top of the main
+    graph. Returns the names found. Weights the file does not hold are skipped (an encoder has no
+    decoder GRU); a name found in no graph is the caller's to notice."""
     model = onnx.load(str(path))
     found, restore, added = [], [], []
 
@@ -103,18 +118,22 @@ def store_int8(path, stored):
         kept = []
         for init in graph.initializer:
             a = numpy_helper.to_array(init)
-            hit = next(((n, t) for n, (q, s, w) in stored.items() for t in (False, True)
+            hit = next(((n, t) for n, (_, _, _, w) in stored.items() for t in (False, True)
                         if a.dtype == np.float32 and a.shape == (w.T if t else w).shape
                         and np.array_equal(a, w.T if t else w)), None)
             if hit is None:
                 kept.append(init)
                 continue
             name, transposed = hit
-            q, scale, _ = stored[name]
-            added.extend([numpy_helper.from_array(q.T.copy() if transposed else q, f"{init.name}.q"),
-                          numpy_helper.from_array(scale, f"{init.name}.scale")])
-            restore.append(helper.make_node("DequantizeLinear", [f"{init.name}.q", f"{init.name}.scale"], [init.name],
-                                            axis=1 if transposed else 0))
+            mode, q, scale, _ = stored[name]
+            q = q.T.copy() if transposed else q
+            if mode == "int8":
+                added.extend([numpy_helper.from_array(q, f"{init.name}.q"), numpy_helper.from_array(scale, f"{init.name}.scale")])
+                restore.append(helper.make_node("DequantizeLinear", [f"{init.name}.q", f"{init.name}.scale"], [init.name],
+                                                axis=1 if transposed else 0))
+            else:
+                added.append(numpy_helper.from_array(q, f"{init.name}.f16"))
+                restore.append(helper.make_node("Cast", [f"{init.name}.f16"], [init.name], to=TensorProto.FLOAT))
             found.append(name)
         del graph.initializer[:]
         graph.initializer.extend(kept)
@@ -124,9 +143,6 @@ def store_int8(path, stored):
                     visit(attr.g)
 
     visit(model.graph)
-    missing = sorted(set(stored) - set(found))
-    if missing:
-        raise ArgumentError(f"{path}: int8 weights {', '.join(missing)} not found among the graph's initializers")
     model.graph.initializer.extend(added)
     nodes = restore + list(model.graph.node)
     del model.graph.node[:]
