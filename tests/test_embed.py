@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +175,69 @@ def test_a_jekyll_post_with_a_baseurl(capsys, tmp_path, page, digits_bundle, tex
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def readme_hugo_shortcode():
+    """The README's Hugo shortcode, as written there."""
+    import re
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    hugo = readme[readme.index("**Hugo**"):]
+    return re.search(r"```html\n(.*?)```", hugo, re.S).group(1)
+
+
+HUGO_POST = """---
+title: Latent spaces
+---
+An image model, shown twice by the shortcode (its module script runs once).
+
+{{< latent-explorer test-digits >}}
+
+{{< latent-explorer test-digits >}}
+"""
+HUGO_SINGLE = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>{{ .Title }}</title></head><body>{{ .Content }}</body></html>
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="Hugo is not installed (Debian package: hugo)")
+def test_a_hugo_post_with_the_readme_shortcode(capsys, tmp_path, page, digits_bundle, console_errors):
+    """A real Hugo site under /blog/ with the README's shortcode used twice in a post, built by
+    `hugo` and served as plain static files (Python's http.server, no COOP/COEP), as a blog host would."""
+    src, port = tmp_path / "src", free_port()
+    (src / "content" / "posts").mkdir(parents=True)
+    (src / "layouts" / "shortcodes").mkdir(parents=True)
+    (src / "layouts" / "_default").mkdir()
+    (src / "config.toml").write_text(f'baseURL = "http://127.0.0.1:{port}/blog/"\ntitle = "test blog"\n'
+                                     'disableKinds = ["taxonomy", "term", "RSS", "sitemap", "home", "section"]\n')
+    (src / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE)
+    (src / "layouts" / "shortcodes" / "latent-explorer.html").write_text(readme_hugo_shortcode())
+    (src / "content" / "posts" / "latent.md").write_text(HUGO_POST)
+    embed(capsys, src / "static" / "latent-explorer", digits_bundle, url="/blog/latent-explorer/")
+    www = tmp_path / "www"
+    built = subprocess.run(["hugo", "--quiet", "-s", str(src), "-d", str(www / "blog")], capture_output=True,
+                           text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    import functools
+    import http.server
+    import threading
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(www)))  # plain static files, no COOP/COEP
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{port}/blog/posts/latent/"
+        wait_for(url)
+        page.goto(url)
+        page.wait_for_function("customElements.get('latent-explorer') !== undefined")
+        assert page.evaluate("document.querySelectorAll('latent-explorer').length") == 2
+        assert page.evaluate("Promise.all([...document.querySelectorAll('latent-explorer')].map((x) => x.ready))"
+                             ".then(() => true, (e) => e.message)") is True
+        want = session(digits_bundle / "decoder.onnx").run(None, {"coords": np.zeros((1, 8), np.float32)})[0]
+        for i in range(2):
+            pixels = page.evaluate(f"document.querySelectorAll('latent-explorer')[{i}].decode([new Array(8).fill(0)])"
+                                   ".then((r) => Array.from(r[0]))")
+            np.testing.assert_allclose(np.array(pixels), want.ravel(), atol=1e-5)
+        assert console_errors == []
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -38,3 +38,15 @@ def test_shipped_bundle(name):
     p = m.provenance
     assert m.metrics["test"] if m.kind == "text" else p["test_metrics"]
     assert p["epochs"] >= 1 and p["train_seconds"] > 0 and "torch" in p["versions"]
+
+
+def test_readme_faithfulness_table_is_the_manifests():
+    """The README's faithfulness figures are the ones the shipped manifests record."""
+    import re
+    rows = {name: (full, five) for name, full, five in re.findall(
+        r"^\| `([a-z0-9.-]+)` \| [\d,]+ \| ([\d.]+) \| ([\d.]+) \| \d+ \|$", (ROOT / "README.md").read_text(), re.M)}
+    images = [n for n in SHIPPED if read_manifest(ROOT / "models" / n).kind == "image"]
+    assert sorted(rows) == sorted(images)
+    for name in images:
+        f = read_manifest(ROOT / "models" / name).metrics["faithfulness"]
+        assert rows[name] == (f"{f['mse_full']:.4f}", f"{f['mse_first_5_components']:.4f}"), name
