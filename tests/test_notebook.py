@@ -12,11 +12,14 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import free_port
+from conftest import ROOT, free_port
 from test_embed import wait_for
 from test_points_browser import ort_decode
 
 pytest.importorskip("anywidget", reason="anywidget is not installed (the [notebook] extra)")
+
+
+SENTENCES = ROOT / "models" / "wordnet-sentences"
 
 
 def test_decode_in_the_kernel_equals_the_bundles_graph(digits_bundle):
@@ -70,7 +73,8 @@ def test_the_widget_in_jupyter(tmp_path, page, digits_bundle, front_end):
                                                                            "language": "python"}},
           "cells": [cell(f"from exporter import Explorer\nw = Explorer({str(digits_bundle)!r})\nw"),
                     cell(f"w.point = {point}"),
-                    cell("print('POINT', w.point)")]}
+                    cell("print('POINT', w.point)"),
+                    cell(f"s = Explorer({str(SENTENCES)!r})\ns")]}
     root = tmp_path / "notebooks"
     root.mkdir()
     (root / "explore.ipynb").write_text(json.dumps(nb))
@@ -117,6 +121,13 @@ def test_the_widget_in_jupyter(tmp_path, page, digits_bundle, front_end):
         page.wait_for_selector("text=POINT")
         printed = page.locator(".jp-OutputArea-output pre", has_text="POINT").inner_text()
         np.testing.assert_allclose(json.loads(printed.split("POINT", 1)[1]), moved, atol=1e-6)
+
+        run_cell(page, 3)  # a sentence bundle: the tokenizer library travels over the comm too
+        page.wait_for_function("document.querySelectorAll('latent-explorer').length === 2")
+        anchor = json.loads((SENTENCES / "manifest.json").read_text())["anchors"][0]
+        [row] = page.evaluate("(c) => { const x = document.querySelectorAll('latent-explorer')[1];"
+                              " return x.ready.then(() => x.decode([c])); }", anchor["coords"])
+        assert row["text"] == anchor["text"]  # an anchor is a sentence the model reconstructs exactly
     finally:
         proc.terminate()
         try:

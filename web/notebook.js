@@ -34,7 +34,9 @@ function link(sources) {
   return urls;
 }
 
-let loaded = null; // one runtime and one element definition per page, however many widgets
+// One runtime and one element definition per page, however many widgets. anywidget may import
+// this module once per widget (each from its own blob: URL), so the state lives on the page.
+const LOADED = Symbol.for('latent-explorer.notebook');
 
 async function load(model) {
   const urls = link(model.get('modules'));
@@ -57,8 +59,8 @@ const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 export default {
   async render({ model, el }) {
-    loaded ??= load(model);
-    const { holdFiles } = await loaded;
+    globalThis[LOADED] ??= load(model);
+    const { holdFiles } = await globalThis[LOADED];
     // One URL per widget, so two bundles on a page keep their files apart.
     const url = BUNDLE_URL.replace('bundle', `bundle-${model.model_id ?? Math.random().toString(36).slice(2)}`);
     const files = Object.fromEntries(Object.entries(model.get('files')).map(([k, v]) => [k, bytesOf(v)]));
