@@ -291,10 +291,18 @@ IMAGE_CASES = {  # id: (mutation of the test-digits manifest, what the message m
 }
 
 
-def shorter_vocab(server, bundle, n=5):
-    vocab = json.loads((server.root / "models" / bundle / "vocab.json").read_text())
-    vocab["tokens"] = vocab["tokens"][:n]
-    return vocab
+def shorter_vocab(n):
+    """tokenizer.json with only ids below n (no merges)."""
+    def change(tok):
+        tok["model"]["vocab"] = {t: i for t, i in tok["model"]["vocab"].items() if i < n}
+        tok["model"]["merges"] = []
+        return tok
+    return change
+
+
+def not_bpe(tok):
+    tok["model"] = {"type": "WordPiece", "vocab": tok["model"]["vocab"], "unk_token": "<unk>"}
+    return tok
 
 
 def vocab_and_step_logits(m):
@@ -302,33 +310,36 @@ def vocab_and_step_logits(m):
     return m
 
 
-TEXT_CASES = {  # id: (bundle, mutation, replacement vocab.json or None, what the message must say)
+TEXT_CASES = {  # id: (bundle, mutation, change to tokenizer.json or None, what the message must say)
     "variant": ("text-unrolled", setting(["text", "variant"], "beam"), None,
                 'manifest.json: text.variant must be one of "step", "unrolled", got "beam"'),
     "special-missing": ("text-step", setting(["text", "specials", "eos"], KeyError), None,
                         "manifest.json: text.specials.eos is missing"),
     "special-outside-vocab": ("text-step", setting(["text", "specials", "eos"], 100000), None,
-                              "text.specials.eos is 100000, but vocab.json has"),
+                              "text.specials.eos is 100000, but tokenizer.json has"),
     "max-len-vs-graph": ("text-unrolled", setting(["text", "max_len"], 5), None,
                          "graphs.greedy.outputs.tokens.shape must be [\"batch\",5]"),
-    "vocab-vs-logits-unrolled": ("text-unrolled", None, 5, "vocab.json has 9 entries, but graphs.greedy.outputs.logits"),
-    "vocab-vs-logits-step": ("text-step", None, 5, "vocab.json has 9 entries, but graphs.step.outputs.logits"),
-    "vocab-vs-onnx": ("text-step", vocab_and_step_logits, 5, "step.onnx: output logits has shape"),
+    "vocab-vs-logits-unrolled": ("text-unrolled", None, shorter_vocab(9),
+                                 "tokenizer.json has 9 entries, but graphs.greedy.outputs.logits"),
+    "vocab-vs-logits-step": ("text-step", None, shorter_vocab(9), "tokenizer.json has 9 entries, but graphs.step.outputs.logits"),
+    "vocab-vs-onnx": ("text-step", vocab_and_step_logits, shorter_vocab(9), "step.onnx: output logits has shape"),
+    "tokenizer-not-bpe": ("text-step", None, not_bpe, 'tokenizer.json: model.type must be "BPE"'),
     "version-1-vocab-key": ("text-unrolled", lambda m: {**m, "text": {("vocab" if k == "tokenizer" else k): v
                                                                       for k, v in m["text"].items()}}, None,
                             "manifest.json: text.tokenizer is missing"),
     "encoder-max-len": ("text-step", setting(["graphs", "encoder", "inputs", "tokens", "shape"], ["batch", 5]), None,
-                        'graphs.encoder.inputs.tokens.shape must be ["batch",21] (text.max_len)'),
+                        'graphs.encoder.inputs.tokens.shape must be ["batch",33] (text.max_len)'),
     "encoder-lengths-dtype": ("text-unrolled", setting(["graphs", "encoder", "inputs", "lengths", "dtype"], "float32"), None,
                               'graphs.encoder.inputs.lengths.dtype must be one of "int64", got "float32"'),
 }
 
 
 def open_case(page, server, bundle, text, vocab=None):
-    """Serve `text` as the bundle's manifest (and `vocab` as its vocab.json); load it in a fresh element."""
+    """Serve `text` as the bundle's manifest (and `vocab` as its tokenizer.json); load it in a fresh element."""
     page.route(re.compile(r".*/manifest\.json\?case$"), lambda r: r.fulfill(body=text, content_type="application/json"))
     if vocab is not None:
-        page.route(f"**/models/{bundle}/vocab.json", lambda r: r.fulfill(body=json.dumps(vocab), content_type="application/json"))
+        page.route(f"**/models/{bundle}/tokenizer.json",
+                   lambda r: r.fulfill(body=json.dumps(vocab), content_type="application/json"))
     embed(page, server)
     return page.evaluate("""async (src) => {
         const x = document.createElement('latent-explorer');
@@ -359,11 +370,11 @@ def test_image_manifest_is_checked_before_ready(case, page, http_server):
 
 @pytest.mark.parametrize("case", TEXT_CASES)
 def test_text_manifest_is_checked_before_ready(case, page, text_server):
-    bundle, mutate, vocab_size, expected = TEXT_CASES[case]
+    bundle, mutate, change, expected = TEXT_CASES[case]
     m = copy.deepcopy(manifest(text_server, bundle))
     if mutate:
         m = mutate(m)
-    vocab = shorter_vocab(text_server, bundle, vocab_size) if vocab_size else None
+    vocab = change(json.loads((text_server.root / "models" / bundle / "tokenizer.json").read_text())) if change else None
     got = open_case(page, text_server, bundle, json.dumps(m), vocab)
     print(case, "->", got["line"])
     assert got["status"] == "rejected" and got["error"] is True, got

@@ -328,7 +328,7 @@ def quantization_identity(float_model, small_model, n=1000, seed=0):
 
 
 def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, encoder_texts=(), name=None,
-                       title=None, provenance=None, metrics=None, atol=1e-4, seed=0, variant="unrolled",
+                       title=None, provenance=None, metrics=None, atol=1e-4, seed=0, variant="step",
                        weights="float32", dataset=None, n_anchors=30, range_sigma=3.0, max_len=33):
     """Export a sentence model's decoder and encoder, its tokenizer (a SentenceTokenizer) and the
     PCA of `latents` (N, Z), e.g. posterior means of the training sentences, as a text bundle in
@@ -454,7 +454,7 @@ def test_metrics_summary(m):
     return out
 
 
-def export_text_run(run_dir, out, sliders=5, name=None, variant="unrolled", weights="float32", atol=1e-4):
+def export_text_run(run_dir, out, sliders=5, name=None, variant="step", weights="float32", atol=1e-4):
     """PCA on the training sentences' latent means of a trained run, then export_text_bundle.
     The test metrics (with the LM baseline's, once `compare_with_lm` has run) come from the
     run's checkpoint."""
