@@ -477,7 +477,8 @@ def export_text_run(run_dir, out, sliders=5, name=None, variant="step", weights=
                   "lm": {"epochs": lm["epoch"] + 1, "train_seconds": round(lm["train_seconds"], 1)} if lm else None,
                   "trained_with": state.get("versions")}
     metrics = {"test": test_metrics_summary(state.get("test_metrics"))}
+    title = f"{dataset} sentences (GRU VAE, z = {state['model_config']['latent_size']})"
     return export_text_bundle(model, sentence_means(model, data.train), tokenizer, out, sliders=sliders,
                               texts=data.train.texts, encoder_texts=data.test.texts, name=name,
-                              title=f"{dataset} sentences (text VAE)", provenance=provenance, metrics=metrics,
+                              title=title, provenance=provenance, metrics=metrics,
                               atol=atol, seed=cfg.seed, variant=variant, weights=weights, dataset=dataset)
