@@ -4,6 +4,7 @@ weights, as shipped), and model output is plain text."""
 import json
 import shutil
 
+import numpy as np
 import pytest
 from conftest import ROOT, SHIPPED, free_port, serve_site
 
@@ -151,3 +152,29 @@ def test_text_is_shown_plainly(page, text_server):
         x.view.show({ ids: [3, 4], tokens: ['<unk>', 'dog'], text: '<unk> dog <b>x</b>' }); }""")
     s = page.locator("latent-explorer .sentence")
     assert s.inner_text() == "<unk> dog <b>x</b>" and page.locator("latent-explorer .sentence *").count() == 0
+
+
+@pytest.mark.parametrize("name", SHIPPED_TEXT)
+def test_sentences_along_an_axis_are_the_distinct_decodes(name, page, http_server, console_errors):
+    """The sentence grid: 9 steps over ±2σ of PC1 around an anchor, each run of equal decodes
+    listed once, in order; the sentences are Python onnxruntime's greedy decodes of those points."""
+    bundle = http_server.root / "models" / name
+    m = json.loads((bundle / "manifest.json").read_text())
+    anchor = m["anchors"][0]["coords"]
+    assert open_bundle(page, http_server, name) is True
+    page.evaluate("(p) => { document.querySelector('latent-explorer').point = p; }", anchor)
+    page.locator("latent-explorer .grid summary").click()
+    page.wait_for_function("document.querySelector('latent-explorer').shadowRoot.querySelector('.grid')"
+                           ".dataset.painted >= 1")
+    shown = page.evaluate("[...document.querySelector('latent-explorer').shadowRoot"
+                          ".querySelectorAll('.grid ol li .row-sentence')].map((s) => s.textContent)")
+    n, span, sigma = 9, 2, m["pca"]["std"][0]
+    step = 2 * span * sigma / (n - 1)
+    points = np.tile(np.array(anchor, np.float64), (n, 1))
+    points[:, 0] += [(i - (n - 1) / 2) * step for i in range(n)]
+    tok = SentenceTokenizer.from_json((bundle / "tokenizer.json").read_text())
+    texts = [tok.decode(cut(row)) for row in ort_greedy_step(bundle, points.astype(np.float32), m["text"]["max_len"])]
+    runs = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1]]
+    assert shown == runs and len(runs) > 1
+    assert m["anchors"][0]["text"] in runs  # the centre is the anchor, which the model reconstructs exactly
+    assert console_errors == []
