@@ -524,3 +524,24 @@ def test_the_two_models_page_moves_both(page, http_server, console_errors):
     np.testing.assert_allclose(get["right"](), want, atol=1e-5)
     np.testing.assert_allclose(get["left"](), ort_encode(http_server.root / "models" / "fashion-mnist", pixels)[0], atol=1e-5)
     assert console_errors == []
+
+
+def test_the_grid_paints_colour_as_python_decodes_it(page, http_server, console_errors):
+    """RGB (models/shapes): every grid cell on the canvas is Python's decode of its point, all three
+    channels, within 1/255."""
+    bundle = http_server.root / "models" / "shapes"
+    m = manifest(bundle)
+    H, W = m["image"]["height"], m["image"]["width"]
+    assert open_element(page, http_server, "/models/shapes/manifest.json", attrs='panels="sliders examples grid"') is True
+    page.evaluate(RENDERS)
+    page.get_by_role("combobox", name="example", exact=True).select_option(index=3)
+    page.wait_for_function("window.grids.length > 0")
+    page.wait_for_timeout(300)  # the grid on show is the last one decoded
+    cells = np.array(page.evaluate("grids.at(-1)"), np.float32)
+    got = page.evaluate(f"""() => {{ const c = {X}.shadowRoot.querySelector('.grid canvas.cells');
+        return [c.height, c.width, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }}""")
+    rgba = np.array(got[2], np.float64).reshape(got[0], got[1], 4) / 255
+    shown = rgba[..., :3].reshape(9, H, 9, W, 3).transpose(0, 2, 1, 3, 4).reshape(81, H, W, 3)
+    python = ort_decode(bundle, cells).reshape(81, H, W, 3)
+    np.testing.assert_allclose(shown, python, atol=1 / 255 + 1e-6)
+    assert console_errors == []

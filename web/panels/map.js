@@ -43,12 +43,13 @@ export function latentMap(ctx) {
   let data = null;
   let view = null; // {x0, x1, y0, y1}: what the canvas spans along the two axes
 
+  const norm2 = (d) => d.reduce((t, v) => t + v * v, 0) || 1;
   const project = (axis, r) => {
     const { coords } = data;
     if (axis.component !== undefined) return coords[r * Z + axis.component];
     let s = 0;
     for (let i = 0; i < Z; i++) s += coords[r * Z + i] * axis.direction[i];
-    return s;
+    return s / norm2(axis.direction); // as valueOf: the marker and clicks agree for any length
   };
   const toPixel = (x, y) => [(x - view.x0) / (view.x1 - view.x0) * SIZE * K, (view.y1 - y) / (view.y1 - view.y0) * SIZE * K];
 
@@ -60,7 +61,8 @@ export function latentMap(ctx) {
     const ys = Array.from({ length: data.count }, (_, r) => project(ay, r));
     const anchors = manifest.anchors.map((a) => [valueOf(ax, a.coords), valueOf(ay, a.coords)]);
     const span = (vs) => {
-      const [lo, hi] = [Math.min(...vs), Math.max(...vs)];
+      let [lo, hi] = [Infinity, -Infinity]; // a loop: spreading 100,000 values into Math.min can throw
+      for (const v of vs) { if (v < lo) lo = v; if (v > hi) hi = v; }
       const pad = (hi - lo) * 0.05 || 1;
       return [lo - pad, hi + pad];
     };

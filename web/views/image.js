@@ -58,7 +58,7 @@ export class ImageView {
   /** Paint decoded pixels into the 2-D context `g` at (x, y), one canvas pixel per image pixel (the live grid). */
   paintAt(g, pixels, x, y) {
     this.scratch ??= canvas(this.width, this.height, '');
-    paint(this.scratch.ctx, this.scratch.image, pixels);
+    paint(this.scratch.ctx, this.scratch.image, pixels, this.channels);
     g.drawImage(this.scratch.c, x, y);
   }
 
