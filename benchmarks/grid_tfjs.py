@@ -222,7 +222,7 @@ def main():
                 page.wait_for_function("!!customElements.get('latent-explorer') && !!window.tf")
                 info = page.evaluate(SETUP)
                 got = page.evaluate(RUN, [a.runs, 12345])
-                browser.close()
+                browser.close()  # (sync_playwright's exit closes it too, on an error)
         finally:
             server.shutdown()
             server.server_close()
@@ -233,6 +233,8 @@ def main():
           f"(simd {info['simd']}, threads {info['tfThreads']}); medians of {got['n']} runs")
     print(f"load average before {load[0]:.2f}, after {end[0]:.2f}")
     print(f"max |onnxruntime-web - TensorFlow.js| over the 256 decodes: {got['maxDiff']:.2e}")
+    if not got["maxDiff"] <= 1e-4:  # not the same decoder: the timings would compare nothing
+        raise SystemExit(f"the two runtimes disagree by {got['maxDiff']:.2e} (> 1e-4): the weight conversion is wrong")
     rows = [("point change -> 16x16 grid painted", "elGrid", "tfGrid"), ("decode of 256 points", "ortDecode256", "tfDecode256"),
             ("decode of 1 point (batch 1)", "ortDecode1", "tfDecode1")]
     print(f"{'':40} {'latent-explorer':>16} {'TensorFlow.js':>14} {'ratio':>7}")

@@ -398,8 +398,9 @@ def parser():
     e.add_argument("--weights", choices=("float32", "float16", "int8"), default="float32",
                    help="images: store the big weight matrices as float32 (default), float16 (half the size) or "
                         "int8 (a quarter; pixels move by up to a few percent), restored to float32 at load time; "
-                        "sentences: int8 stores the embedding (= the tied output layer) as int8, the GRUs stay "
-                        "float32, and the export gate holds the file to the int8 model's tokens")
+                        "sentences: int8 stores the encoder's embedding as int8, the decoder's embedding (= the "
+                        "tied output layer) and the encoder's GRU as float16, the decoder's GRU stays float32, and "
+                        "the export gate holds the file to the rounded model's tokens")
     e.add_argument("--variant", choices=("step", "unrolled"), default="step",
                    help="sentences: one GRU step per graph call, looped in JS, which stops once every sentence has "
                         "reached </s> (default: about twice as fast for a typical sentence), or the whole greedy loop "

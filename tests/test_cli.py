@@ -81,6 +81,7 @@ def test_npz_data_trains_and_exports(cli, tmp_path):
     (b"   \n\t\n", "no sentences"),
     (b"abc\x00def\n", "binary"),
     (b"caf\xe9 au lait\n", "UTF-8"),
+    (b"".join(b"sentence number %d\n" % i for i in range(8)), "validation split (5%) is empty"),
 ])
 def test_bad_sentence_files(cli, tmp_path, content, message):
     bad = tmp_path / "sentences.txt"

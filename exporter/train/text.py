@@ -115,6 +115,10 @@ def load_corpus(cfg: TextTrainConfig, tokenizer=None):
         parts.append(Corpus([t for t, _ in kept], [i for _, i in kept], cfg.max_tokens))
     if not len(parts[0]):
         raise DataError(source, f"no usable sentence (all empty or longer than {cfg.max_tokens} tokens)")
+    for part, texts in zip(("validation", "test"), parts[1:]):
+        if not len(texts):
+            raise DataError(source, f"too few usable sentences: the {part} split (5%) is empty; "
+                                    f"give at least 40 distinct sentences of at most {cfg.max_tokens} tokens")
     digest = hashlib.sha256(json.dumps([[p.texts, p.ids] for p in parts] + [tokenizer.to_json()],
                                        ensure_ascii=False).encode()).hexdigest()
     return name, tokenizer, Split(*parts), digest
