@@ -71,21 +71,19 @@ def test_specials_and_round_trip(small):
 
 NODE_SCRIPT = """
 import { readFileSync } from "node:fs";
-const { Tokenizer } = await import(process.argv[2]);
-const { json, texts } = JSON.parse(readFileSync(0, "utf8"));
-const tok = new Tokenizer(JSON.parse(json), {});
-const out = texts.map((t) => {
-  const ids = tok.encode(t, { add_special_tokens: false }).ids;
-  const text = ids.length ? tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) : "";
-  return [ids, text.replace(/^ +| +$/g, "")];
-});
-process.stdout.write(JSON.stringify(out));
+// The element's own seam, web/core/tokenizer.js, not a copy of its calls.
+const { configureTokenizers, createTokenizer } = await import(process.argv[3]);
+configureTokenizers(process.argv[2]);
+const { json, texts, specials } = JSON.parse(readFileSync(0, "utf8"));
+const tok = await createTokenizer(JSON.parse(json), { text: { specials } }, "file:///b/tokenizer.json",
+                                  "file:///b/manifest.json");
+process.stdout.write(JSON.stringify(texts.map((t) => { const ids = tok.encode(t); return [ids, tok.decode(ids)]; })));
 """
 
 
 def run_js(tokenizer, texts, tmp_path):
-    """[[ids, decoded text], ...] computed by @huggingface/tokenizers for each text, as
-    web/core/tokenizer.js calls it."""
+    """[[ids, decoded text], ...] computed for each text by web/core/tokenizer.js (the element's
+    tokenizer, on @huggingface/tokenizers) under node."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not on PATH: cannot check Python/JS tokenizer parity")
@@ -93,9 +91,10 @@ def run_js(tokenizer, texts, tmp_path):
         pytest.fail(f"{JS_LIBRARY} missing: run npm ci --prefix web")
     script = tmp_path / "run_tokenizer.mjs"
     script.write_text(NODE_SCRIPT, encoding="utf-8")
-    payload = json.dumps({"json": tokenizer.to_json(), "texts": texts})
-    proc = subprocess.run([node, str(script), JS_LIBRARY.as_uri()], input=payload, capture_output=True, text=True,
-                          encoding="utf-8", timeout=300)
+    payload = json.dumps({"json": tokenizer.to_json(), "texts": texts,
+                          "specials": {"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK}})
+    proc = subprocess.run([node, str(script), JS_LIBRARY.as_uri(), (ROOT / "web" / "core" / "tokenizer.js").as_uri()],
+                          input=payload, capture_output=True, text=True, encoding="utf-8", timeout=300)
     assert proc.returncode == 0, f"node failed:\n{proc.stderr}"
     return json.loads(proc.stdout)
 
