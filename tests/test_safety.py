@@ -316,7 +316,8 @@ def test_inside_refuses_escapes(tmp_path):
     (["--beta", "nan"], "argument --beta: nan must be a finite number >= 0"),
     (["--kl-warmup", "-1"], "argument --kl-warmup"),
     (["--seed", "-3"], "argument --seed"),
-    (["--sentences", "x.txt", "--beta", "2"], "--beta: applies to image models only"),
+    (["--sentences", "x.txt", "--kl-warmup", "2"], "--kl-warmup: applies to image models only"),
+    (["--dataset", "digits", "--free-bits", "1"], "--free-bits: applies to sentence models only"),
 ])
 def test_train_values_are_checked(tmp_path, args, message):
     p = subprocess.run([sys.executable, "-m", "exporter", "train", "--out", str(tmp_path / "r"), *args],
