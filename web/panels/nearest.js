@@ -42,7 +42,7 @@ export function nearest(ctx, k = 6) {
       const { figure, button, caption } = cells[i];
       const label = map.labels.length ? map.labels[row] : null;
       const name = anchorLabel(manifest, { label, index: map.indices[row] });
-      ctx.view.tile(sprite, row, map.columns, button.firstChild);
+      if (figure.dataset.row !== String(row)) ctx.view.tile(sprite, row, map.columns, button.firstChild); // on every move: draw only what changed
       figure.dataset.row = String(row);
       figure.dataset.index = String(map.indices[row]);
       caption.textContent = label === null ? `#${map.indices[row]}` : anchorLabel(manifest, { label });
