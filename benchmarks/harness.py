@@ -16,8 +16,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @contextmanager
-def served(bundles, isolate=True, pages=None):
-    """Build a site from `bundles` (plus extra `pages`: name -> html) and serve it; yields its URL."""
+def served(bundles, isolate=True, pages=None, keep=False):
+    """Build a site from `bundles` (plus extra `pages`: name -> html) and serve it; yields its URL
+    (with keep=True: its URL and the site's folder)."""
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
         build(site, bundles)
@@ -26,7 +27,8 @@ def served(bundles, isolate=True, pages=None):
         server = make_server(site, 0, isolate=isolate)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/"
+            url = f"http://127.0.0.1:{server.server_address[1]}/"
+            yield (url, site) if keep else url
         finally:
             server.shutdown()
             server.server_close()

@@ -84,13 +84,16 @@ def test_ready_and_decode_taken_before_a_src_change_reject_with_abort_error(page
         x.src = b;                                 // mid-load
         const early = { ready: await settle(ready), decoded: await settle(decoded), encoded: await settle(encoded) };
         await x.ready;
-        const session = x.model.graphs.decoder.session, run = session.run.bind(session);
-        session.run = (...args) => { x.src = a; return run(...args); }; // src changes mid-run
+        // src changes while the decoding worker runs the graph: right after the page posts the request
+        const midRun = (src) => {
+            const m = x.model, run = m.run.bind(m);
+            m.run = (...args) => { const p = run(...args); x.src = src; return p; };
+        };
+        midRun(a);
         const loadedReady = x.ready, inflight = x.decode([zeros(zb)]);
         const late = { ready: await settle(loadedReady), decoded: await settle(inflight) };
         await x.ready;
-        const encoder = x.model.graphs.encoder.session, encodeRun = encoder.run.bind(encoder);
-        encoder.run = (...args) => { x.src = b; return encodeRun(...args); }; // and during an encode
+        midRun(b); // and during an encode
         const encodedLate = await settle(x.encode([new Array(64).fill(0.5)]));
         await x.ready;
         x.src = a;
@@ -188,7 +191,9 @@ def set_z(m, z):
 
 
 def z7_declared(m):
+    """A manifest that agrees with itself (no poster of the old size) but not with decoder.onnx."""
     set_z(m, 7)
+    m.pop("poster", None)
     m["graphs"]["decoder"]["inputs"]["coords"]["shape"] = ["batch", 7]
     m["graphs"]["encoder"]["outputs"]["coords"]["shape"] = ["batch", 7]
     return m
@@ -196,6 +201,7 @@ def z7_declared(m):
 
 def height7_declared(m):
     m["image"]["height"] = 7
+    m.pop("poster", None)
     m["graphs"]["decoder"]["outputs"]["pixels"]["shape"] = ["batch", 7, 8]
     m["graphs"]["encoder"]["inputs"]["pixels"]["shape"] = ["batch", 7, 8]
     return m
@@ -270,6 +276,10 @@ IMAGE_CASES = {  # id: (mutation of the test-digits manifest, what the message m
     "graphs-empty": (setting(["graphs"], {}), "manifest.json: graphs.decoder is missing"),
     "height-vs-graph": (setting(["image", "height"], 7), 'graphs.decoder.outputs.pixels.shape must be ["batch",7,8]'),
     "height-vs-onnx": (height7_declared, 'decoder.onnx: output pixels has shape ["batch",8,8], the manifest needs ["batch",7,8]'),
+    "poster-point": (setting(["poster", "point"], [0.0] * 7), "manifest.json: poster.point must be a list of 8 entries"),
+    "poster-pixels": (setting(["poster", "pixels"], "AAAA"),
+                      "manifest.json: poster.pixels must be base64 of 64 bytes (image height × width × channels)"),
+    "poster-html": (setting(["poster", "pixels"], "<img src=x onerror=alert(1)>"), "manifest.json: poster.pixels must be base64"),
     "preprocess-resize": (setting(["image", "preprocess", "resize"], "bicubic"),
                           'image.preprocess.resize must be one of "area", got "bicubic"'),
     "preprocess-ink": (setting(["image", "preprocess", "ink"], 255),
@@ -324,6 +334,7 @@ TEXT_CASES = {  # id: (bundle, mutation, change to tokenizer.json or None, what 
     "vocab-vs-logits-step": ("text-step", None, shorter_vocab(9), "tokenizer.json has 9 entries, but graphs.step.outputs.logits"),
     "vocab-vs-onnx": ("text-step", vocab_and_step_logits, shorter_vocab(9), "step.onnx: output logits has shape"),
     "tokenizer-not-bpe": ("text-step", None, not_bpe, 'tokenizer.json: model.type must be "BPE"'),
+    "poster-text": ("text-step", setting(["poster", "text"], 5), None, "manifest.json: poster.text must be a string, got 5"),
     "version-1-vocab-key": ("text-unrolled", lambda m: {**m, "text": {("vocab" if k == "tokenizer" else k): v
                                                                       for k, v in m["text"].items()}}, None,
                             "manifest.json: text.tokenizer is missing"),

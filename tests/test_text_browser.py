@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 from conftest import ROOT, SHIPPED, free_port, serve_site
+from test_runtime_browser import EVENTS, hold
 
 from exporter.export.graphs import session
 from exporter.export.text import ort_greedy_step
@@ -177,4 +178,22 @@ def test_sentences_along_an_axis_are_the_distinct_decodes(name, page, http_serve
     runs = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1]]
     assert shown == runs and len(runs) > 1
     assert m["anchors"][0]["text"] in runs  # the centre is the anchor, which the model reconstructs exactly
+    assert console_errors == []
+
+
+def test_a_sentence_poster_shows_before_the_graphs(page, text_server, console_errors):
+    """The poster's text (computed at export by onnxruntime's greedy loop) is shown while init.onnx
+    is held back; the live decode then shows the same sentence."""
+    m = json.loads((text_server.root / "models" / "text-step" / "manifest.json").read_text())
+    held, release = hold(page, "**/models/text-step/init.onnx")
+    page.add_init_script(EVENTS)
+    page.goto(f"{text_server.base_url}?model=text-step")
+    page.wait_for_function("window.events?.includes('latent-poster')")
+    sentence = page.locator("latent-explorer .sentence")
+    assert held and page.evaluate("events") == ["latent-poster"]
+    assert sentence.text_content() == (m["poster"]["text"] or "(empty sentence)")
+    release()
+    assert page.evaluate("document.querySelector('latent-explorer').ready.then(() => true)") is True
+    assert page.evaluate("events") == ["latent-poster", "latent-render"]
+    assert sentence.text_content() == (m["poster"]["text"] or "(empty sentence)")
     assert console_errors == []

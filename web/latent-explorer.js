@@ -9,8 +9,7 @@
 // edits, sharing). Each input or panel is a function of a small context (below) that moves the
 // point and listens to the element's own events.
 import { axesOf, directionAxis, unitVector } from './core/axes.js';
-import { loadModel } from './core/model.js';
-import { loadOrt } from './core/runtime.js';
+import { openBundle, startRuntime } from './core/client.js';
 import { checkBatch, checkRow, flatten } from './core/space.js';
 import { el } from './dom.js';
 import * as pad from './inputs/drawing-pad.js';
@@ -114,7 +113,6 @@ export class LatentExplorer extends HTMLElement {
   }
 
   connectedCallback() {
-    loadOrt().catch(() => {}); // start compiling the runtime while the manifest downloads
     this._ensureLoad();
   }
 
@@ -138,25 +136,41 @@ export class LatentExplorer extends HTMLElement {
     return load;
   }
 
+  /**
+   * Load: the manifest first, and with it the whole UI and the poster (the bundle's own decode
+   * of its first point), while the worker loads the graphs; then the first live decode, which
+   * replaces the poster pixel for pixel. `ready` resolves after that live decode.
+   */
   async _run(load) {
     try {
       if (!load.src) throw new Error('no src attribute: point it at a bundle\'s manifest.json');
-      // Resolved here, against the page: core/ never reads the DOM (a worker will run it).
+      // Resolved here, against the page: core/ never reads the DOM (a worker runs it).
       const url = new URL(load.src, document.baseURI).href;
-      const model = await loadModel(url, { signal: load.controller.signal });
+      const model = await openBundle(url, { signal: load.controller.signal });
       if (load !== this._load) { model.release(); return; } // src changed while loading
       this.model = load.model = model;
       const ctx = this._build(model, load);
       // The first point: the page URL's (with sync-url), else the mean. Sharing starts after
       // it, so merely opening a page never rewrites its URL.
       const shared = this.hasAttribute('sync-url') ? share.sharedPoint(this, model) : null;
-      this._move(shared?.point ?? new Array(model.Z).fill(0), shared?.point ? 'url' : 'reset');
+      const first = shared?.point ?? new Array(model.Z).fill(0);
+      const poster = model.manifest.poster;
+      if (poster && poster.point.every((v, i) => v === first[i])) {
+        this.view.poster(poster);
+        this.dispatchEvent(new CustomEvent('latent-poster', { bubbles: true, composed: true, detail: { point: first.slice() } }));
+      }
+      this._move(first, shared?.point ? 'url' : 'reset');
       if (this.hasAttribute('sync-url')) ctx.slots.share.replaceWith(share.share(ctx, shared));
+      await model.loaded;
       const failure = await this._drawing;
       if (failure) throw failure;
       load.resolve(this);
     } catch (e) {
       if (load !== this._load) return; // superseded: cancel() has settled its ready
+      if (this.model) { // the graphs failed after the UI was built: take it down, stop its panels
+        load.controller.abort(e);
+        this.shadowRoot.replaceChildren(this.shadowRoot.firstChild, this._status);
+      }
       this._fail(load.src ? `Could not load ${load.src}: ${e.message}` : e.message);
       load.reject(e);
     }
@@ -290,6 +304,11 @@ export class LatentExplorer extends HTMLElement {
    */
   async _draw(load) {
     try {
+      try {
+        await load.model.loaded;
+      } catch (e) {
+        return e; // the graphs did not load: _run says so
+      }
       while (this._dirty && load === this._load) {
         this._dirty = false;
         const point = this._point;
@@ -366,3 +385,6 @@ export class LatentExplorer extends HTMLElement {
 }
 
 if (!customElements.get('latent-explorer')) customElements.define('latent-explorer', LatentExplorer);
+// The decoding worker starts now, not when an element connects: onnxruntime compiles while the
+// page, the manifest and the graphs download.
+startRuntime();

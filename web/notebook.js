@@ -3,9 +3,10 @@
 // everything over the widget's comm and this module puts it together:
 // - the element's modules arrive as text; each becomes a blob: module whose relative imports
 //   are rewritten to the blob: URLs of the modules they name (dependencies first);
-// - onnxruntime-web's module and loader become blob: modules, the wasm comes as bytes
-//   (core/runtime.js `configureRuntime`), and so does @huggingface/tokenizers for sentence
-//   bundles (core/tokenizer.js `configureTokenizers`);
+// - onnxruntime-web's module and loader become blob: modules, the wasm comes as bytes, and the
+//   decoding worker starts from the blob: URL of core/worker.js (core/runtime.js
+//   `configureRuntime`); so does @huggingface/tokenizers for sentence bundles
+//   (core/tokenizer.js `configureTokenizers`);
 // - the bundle's files come as bytes and are served from memory (core/bundle.js `holdFiles`)
 //   under a URL that names nothing real.
 // Then `point` is kept in step both ways: the element's latent-change sets it in Python, and a
@@ -44,7 +45,7 @@ async function load(model) {
   const { configureRuntime } = await import(urls['core/runtime.js']);
   try {
     configureRuntime({ module: blobUrl(runtime.entry), mjs: blobUrl(runtime.glue),
-      wasmBinary: bytesOf(runtime.wasm).slice().buffer });
+      wasmBinary: bytesOf(runtime.wasm).slice().buffer, worker: urls['core/worker.js'] });
   } catch { /* another widget configured it first: the same runtime */ }
   const { configureTokenizers } = await import(urls['core/tokenizer.js']);
   try {

@@ -8,6 +8,7 @@ these classes (tests/test_schema.py), and web/core/bundle.js checks the same key
 Coordinates: a point is a vector of all Z PCA coordinates (`coords`), the latent z rotated
 about the codes' mean. Every graph's `coords` input or output is that vector.
 """
+import base64
 import math
 import re
 import types
@@ -83,6 +84,13 @@ class Anchor:
 
 
 @dataclass
+class Poster:
+    point: list                                # (Z,) the point it shows: the element's first point (the mean, zeros)
+    pixels: str | None = None                  # images: its decode as 8-bit pixels, H x W (x 3) row-major, base64
+    text: str | None = None                    # sentences: the sentence it decodes to
+
+
+@dataclass
 class Dataset:
     name: str | None                           # e.g. "digits", "fashion-mnist", "wordnet"
     label_names: list                          # class index -> name; [] if unlabelled
@@ -154,6 +162,7 @@ class Manifest:
     directions: Directions | None = None       # records of the direction axes: source, cosines, effects
     map: MapInfo | None = None                 # the latent map: training points, their images
     typicality: Typicality | None = None       # the out-of-distribution meter's reference
+    poster: Poster | None = None               # the decode of the first point, shown before the graphs load
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 
@@ -279,6 +288,17 @@ def _check(m, path):
             _numbers(a.direction, z, f"axes[{i}].direction", path)
     for i, a in enumerate(m.anchors):
         _numbers(a.coords, z, f"anchors[{i}].coords", path)
+    if m.poster is not None:
+        _numbers(m.poster.point, z, "poster.point", path)
+        if m.kind == "image":
+            size = m.image.height * m.image.width * m.image.channels
+            try:
+                n = len(base64.b64decode(m.poster.pixels or "", validate=True))
+            except ValueError:
+                n = -1
+            need(n == size, f"poster.pixels must be base64 of {size} bytes (height x width x channels)")
+        else:
+            need(isinstance(m.poster.text, str), "poster.text must be a string")
     names = [a.name for a in m.axes]
     need(len(set(names)) == len(names), "axes: two axes have the same name")
     if m.directions is not None:

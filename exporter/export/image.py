@@ -19,6 +19,7 @@ from ..provenance import versions
 from ..space import pca as pca_
 from ..space.points import pick_anchors, validation_coords
 from .graphs import export, session
+from .poster import image_poster
 from .validate import compare, validate
 from .weights import ATOL, MODES, compress
 
@@ -136,7 +137,7 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
                      for i, c in zip(anchor_idx, anchor_coords)],
             dataset=Dataset(dataset, list(label_names or []), len(latents)),
             provenance={"versions": versions(), **(provenance or {})},
-            metrics=dict(metrics or {})))
+            metrics=dict(metrics or {}), poster=image_poster(path, z)))
     log.info("wrote %s: Z=%d, %d sliders, encoder: %s", out, z, len(manifest.axes), "yes" if encoder else "no")
     return manifest
 

@@ -40,6 +40,7 @@ from ..space import pca as pca_
 from ..space.points import pick_anchors, validation_coords
 from ..tokenizers.bpe import SentenceTokenizer
 from .graphs import export, session
+from .poster import text_poster
 from .validate import compare, validate
 from .weights import round_module, store_rounded
 
@@ -405,6 +406,9 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
                 raise
             decoded = session(last).run(["tokens"], {"coords": coords})[0]
         check_tokens(last, expected, decoded, tokenizer)
+        zero = np.zeros((1, model.cfg.latent_size), np.float32)  # the first point the element shows
+        mean_ids = (ort_greedy_step(tmp, zero, model.cfg.max_len) if variant == "step"
+                    else session(last).run(["tokens"], {"coords": zero})[0])[0]
         check_tokens(last, own, decoded[-len(anchor_idx):], tokenizer)
         anchor_texts = [texts[i] for i in anchor_idx]
         metrics["anchors"] = {**anchor_fidelity(own, anchor_texts, tokenizer),
@@ -432,7 +436,7 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
             anchors=[Anchor(int(i), None, c.tolist(), text=t) for i, c, t in zip(anchor_idx, anchor_coords, anchor_texts)],
             dataset=Dataset(dataset, [], len(latents)),
             provenance={"versions": versions(), **(provenance or {})},
-            metrics=metrics))
+            metrics=metrics, poster=text_poster(model.cfg.latent_size, sentence(tokenizer, mean_ids))))
     log.info("wrote %s (%s, %s): Z=%d, greedy tokens identical on %d coords", out, variant, weights,
              model.cfg.latent_size, len(coords))
     return manifest

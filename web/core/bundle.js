@@ -65,6 +65,11 @@ const list = (item, { length, why = '', min = 0, max = LIMITS.list } = {}) => (v
   v.forEach((x, i) => item(x, join(path, i), m, v));
 };
 const Z = (m) => m.latent.size;
+const pixelCount = (m) => m.image.height * m.image.width * (m.image.channels ?? 1);
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const posterPixels = rule((m) => `base64 of ${pixelCount(m)} bytes (image height × width × channels)`,
+  (v, m) => typeof v === 'string' && BASE64.test(v) && v.length % 4 === 0
+    && v.length / 4 * 3 - (v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0) === pixelCount(m));
 const zList = (item) => list(item, { length: Z, why: ' (latent.size)' });
 
 // --- the graphs each layout needs, with shapes in terms of the manifest's own sizes ----------
@@ -242,6 +247,12 @@ const AFTER_KIND = {
   dataset: optional(object({ label_names: optional(list(string)) })),
   anchors: list(object({ coords: zList(finite), label: optional(nullable(int(0, LIMITS.list))), text: optional(nullable(string)) }),
     { min: 1, max: LIMITS.list }),
+  // the decode of `point`, painted before the graphs have loaded: images 8-bit pixels (base64), text the sentence
+  poster: optional(object({
+    point: zList(finite),
+    pixels: (v, path, m) => (m.kind === 'image' ? posterPixels(v, path, m) : undefined),
+    text: (v, path, m) => (m.kind === 'text' ? string(v, path, m) : undefined),
+  })),
 };
 
 // --- what `directions` writes: direction records, the latent map, typicality (all optional) ---
@@ -343,6 +354,7 @@ export function checkSession(session, g, manifest, sizes, file) {
 
 /** Files held in memory (absolute URL -> bytes), answered instead of the network. */
 const held = new Map();
+const heldBundles = new Map(); // manifest URL -> its files, as given (the page hands them on to the worker)
 
 /**
  * Serve a bundle from memory: `files` maps names beside `manifestUrl` (manifest.json, the
@@ -351,7 +363,11 @@ const held = new Map();
  */
 export function holdFiles(manifestUrl, files) {
   for (const [name, bytes] of Object.entries(files)) held.set(new URL(name, manifestUrl).href, bytes);
+  heldBundles.set(manifestUrl, files);
 }
+
+/** The files holdFiles() was given for `manifestUrl`, or null for a bundle on a server. */
+export const heldFiles = (manifestUrl) => heldBundles.get(manifestUrl) ?? null;
 
 /** GET `url`; failures name the file ("decoder.onnx: HTTP 404 …"). Aborts pass through as the signal's reason. */
 async function fetchFile(url, signal) {

@@ -27,23 +27,21 @@ export class ImageDecoder {
  * way a row is cut before its first </s>, so <s>, </s> and <pad> never reach the page.
  */
 export class SentenceDecoder {
-  constructor(graphs, manifest, tokenizer) {
+  constructor(graphs, manifest) {
     this.graphs = graphs;
     this.Z = manifest.latent.size;
-    this.tokenizer = tokenizer;
     this.specials = manifest.text.specials; // {pad, unk, bos, eos} -> ids
     this.maxLen = manifest.text.max_len;
     this.variant = manifest.text.variant;
   }
 
-  /** Ids of one row (no <s>) -> {ids, tokens, text}, cut before the first </s>, no <pad>. */
+  /** Ids of one row (no <s>), cut before the first </s>, no <pad>. */
   row(ids) {
     const end = ids.indexOf(this.specials.eos);
-    const kept = (end < 0 ? ids : ids.slice(0, end)).filter((i) => i !== this.specials.pad && i !== this.specials.bos);
-    return { ids: kept, tokens: kept.map((i) => this.tokenizer.token(i)), text: this.tokenizer.decode(kept) };
+    return (end < 0 ? ids : ids.slice(0, end)).filter((i) => i !== this.specials.pad && i !== this.specials.bos);
   }
 
-  /** coords: Float32Array [n * Z] -> one {ids, tokens, text} per row. */
+  /** coords: Float32Array [n * Z] -> one array of token ids per row (the page turns them into text: sentenceOf). */
   decode(coords, n) {
     return this.variant === 'unrolled' ? this.unrolled(coords, n) : this.steps(coords, n);
   }
@@ -85,6 +83,9 @@ export class SentenceDecoder {
 }
 
 /** The decoder a (checked) manifest's graphs make. */
-export function makeDecoder(graphs, manifest, tokenizer) {
-  return manifest.kind === 'image' ? new ImageDecoder(graphs, manifest) : new SentenceDecoder(graphs, manifest, tokenizer);
+export function makeDecoder(graphs, manifest) {
+  return manifest.kind === 'image' ? new ImageDecoder(graphs, manifest) : new SentenceDecoder(graphs, manifest);
 }
+
+/** A decoded row of ids -> {ids, tokens, text}, through the bundle's tokenizer (core/tokenizer.js). */
+export const sentenceOf = (ids, tokenizer) => ({ ids, tokens: ids.map((i) => tokenizer.token(i)), text: tokenizer.decode(ids) });

@@ -9,29 +9,55 @@ let ortPromise = null;
 let source = null;
 
 /**
- * Where onnxruntime-web comes from when it cannot be found beside this module: the notebook
- * widget (web/notebook.js) links these modules from blob: URLs, so it hands over the runtime's
- * module and loader as blob: URLs and the wasm as bytes. Call before anything loads.
- * source: { module: URL of ort.wasm.min.mjs, mjs: URL of ort-wasm-simd-threaded.mjs, wasmBinary: ArrayBuffer }
+ * Where onnxruntime-web comes from and where it runs; call before anything loads. Every key is
+ * optional:
+ *   module: URL of ort.wasm.min.mjs, mjs: URL of ort-wasm-simd-threaded.mjs, wasmBinary: the
+ *     wasm as an ArrayBuffer (default: the files in `ort/` beside this module);
+ *   worker: URL of core/worker.js, the decoding worker (default: beside this module; null:
+ *     decode on the page's thread);
+ *   proxy: true runs onnxruntime's own proxy worker instead (with worker: null; measured in
+ *     benchmarks/runtime.py, not the default);
+ *   threads: wasm threads on a cross-origin isolated page (default: the cores less two, 1 or 2;
+ *     without cross-origin isolation always 1).
+ * The notebook widget (web/notebook.js) links these modules from blob: URLs, where nothing is
+ * beside anything, so it hands over blob: URLs and the wasm's bytes. core/client.js passes the
+ * same settings on to the worker.
  */
 export function configureRuntime(runtimeSource) {
-  if (ortPromise) throw new Error('configureRuntime(): the runtime is already loading');
-  source = runtimeSource;
+  if (ortPromise || started) throw new Error('configureRuntime(): the runtime is already loading');
+  source = { ...runtimeSource };
 }
 
-/** Import and configure the wasm build of onnxruntime-web (memoized). */
+let started = false;
+
+/** Whether this realm's settings are final (the page's once it has started the runtime). */
+export const runtimeStarted = () => started || ortPromise !== null;
+
+/** The configured source (null: the defaults); from now on configureRuntime() throws. */
+export function runtimeSource() {
+  started = true;
+  return source;
+}
+
+// The smallest graph there is (y = Identity(x), float [1]): creating a session from it makes
+// onnxruntime fetch, compile and instantiate its wasm now, while the bundle downloads, instead
+// of after the first real graph has arrived.
+const WARM_UP = 'CAg6PQoQCgF4EgF5IghJZGVudGl0eRIHd2FybS11cFoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=';
+
+/** Import and configure the wasm build of onnxruntime-web, and start its wasm (memoized). */
 export function loadOrt() {
-  ortPromise ??= import(source ? source.module : new URL('ort.wasm.min.mjs', ortDir()).href).then((ort) => {
-    if (source) {
-      ort.env.wasm.wasmPaths = { mjs: source.mjs };
-      ort.env.wasm.wasmBinary = source.wasmBinary;
-    } else {
-      ort.env.wasm.wasmPaths = ortDir().href;
-    }
+  ortPromise ??= import(source?.module ?? new URL('ort.wasm.min.mjs', ortDir()).href).then((ort) => {
+    ort.env.wasm.wasmPaths = source?.mjs ? { mjs: source.mjs } : ortDir().href;
+    if (source?.wasmBinary) ort.env.wasm.wasmBinary = source.wasmBinary;
+    if (source?.proxy) ort.env.wasm.proxy = true;
     // Threads need a cross-origin isolated page (COOP/COEP headers, as `latent-explorer serve`
     // sends). Elsewhere (a blog host without those headers) one thread is all that works.
-    ort.env.wasm.numThreads = globalThis.crossOriginIsolated
-      ? Math.min(2, globalThis.navigator?.hardwareConcurrency || 1) : 1;
+    // Of the cores, one is the page's and one this worker's: a 2-core machine gets 1 wasm thread
+    // (measured: 2 threads there fight the page for a core; README, Benchmarks), 4 cores get 2.
+    const cores = globalThis.navigator?.hardwareConcurrency || 1;
+    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? source?.threads ?? Math.min(2, Math.max(1, cores - 2)) : 1;
+    const tiny = Uint8Array.from(atob(WARM_UP), (c) => c.charCodeAt(0));
+    ort.InferenceSession.create(tiny).then((s) => s.release(), () => {}); // a real session reports any failure
     return ort;
   });
   return ortPromise;

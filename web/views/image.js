@@ -48,6 +48,15 @@ export class ImageView {
     paint(this.ctx, this.image, pixels, this.channels);
   }
 
+  /**
+   * The bundle's poster (manifest.poster: its decode of the first point, 8-bit pixels as
+   * base64, H × W or H × W × 3), painted as a decode is, so the live decode replaces it exactly.
+   */
+  poster({ pixels }) {
+    const bytes = Uint8Array.from(atob(pixels), (c) => c.charCodeAt(0)); // its length is checked with the manifest
+    paint(this.ctx, this.image, Float32Array.from(bytes, (b) => b / 255), this.channels);
+  }
+
   /** A small canvas for a row of the interpolation table. */
   thumbnail(pixels) {
     const { c, ctx, image } = canvas(this.width, this.height, 'thumb');

@@ -26,6 +26,11 @@ export class TextView {
     this.element.title = result.text;
   }
 
+  /** The bundle's poster (manifest.poster: the text its first point decodes to), shown until the live decode. */
+  poster({ text }) {
+    this.show({ text });
+  }
+
   /** A compact rendering for a row of the interpolation table. */
   thumbnail(result) {
     return sentence(result, 'row-sentence');

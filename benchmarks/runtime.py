@@ -1,0 +1,181 @@
+"""`make bench`: the runtime's figures for each bundle, in one table, headless Chromium.
+
+For each bundle, served by our own server with COOP/COEP (2 wasm threads) and without (1 thread,
+as on most blog hosts):
+- first pixels: the poster painted (`latent-poster`), fresh browser context (empty cache);
+- cold -> first live decode (the first `latent-render`), same loads; and the bare session page
+  in the same run, interleaved: a page that only imports onnxruntime-web, creates the bundle's
+  sessions from their URLs and runs the first graph once;
+- warm reload -> first live decode (the same context, reloaded);
+- slider `input` -> canvas (`latent-render`) with a 9 x 9 live grid open, median and p95;
+- long tasks on the page's thread (PerformanceObserver `longtask`, over 50 ms) during a
+  300-move slider drag and a 16 x 16 grid refresh: how many, and the longest;
+- first-visit bytes: every file the page and its worker fetched until the first live decode,
+  runtime + element + bundle, raw and gzip -6.
+`--modes` also runs the element with decoding on the page's thread (`worker: null`) and with
+onnxruntime-web's own proxy worker (`worker: null, proxy: true`), for the worker comparison.
+
+    python benchmarks/runtime.py [BUNDLE ...] [--loads 7] [--moves 300] [--modes]
+"""
+import argparse
+import gzip
+import json
+import statistics
+from pathlib import Path
+from urllib.parse import urlparse
+
+from browser_latency import MOVES, pct
+from harness import ROOT, launch, served
+from playwright.sync_api import sync_playwright
+
+CONFIG = {"worker": "", "worker-2-threads": "configureRuntime({ threads: 2 });", "page": "configureRuntime({ worker: null });",
+          "proxy": "configureRuntime({ worker: null, proxy: true });"}
+PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module">
+  window.t = {}; window.longTasks = [];
+  new PerformanceObserver((l) => longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+  addEventListener('latent-poster', () => { t.poster ??= performance.now(); });
+  addEventListener('latent-render', () => { t.live ??= performance.now(); });
+  import { configureRuntime } from './core/runtime.js';
+  {config}
+  await import('./latent-explorer.js');
+</script>
+<latent-explorer src="models/{name}/manifest.json"></latent-explorer>"""
+BARE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module">
+  window.t = {};
+  const ort = await import('./ort/ort.wasm.min.mjs');
+  ort.env.wasm.wasmPaths = new URL('./ort/', location.href).href;
+  ort.env.wasm.numThreads = crossOriginIsolated ? 2 : 1;
+  const m = await (await fetch('models/{name}/manifest.json')).json();
+  const sessions = await Promise.all(Object.values(m.graphs).map((g) => ort.InferenceSession.create(`models/{name}/${g.file}`)));
+  const first = m.kind === 'image' ? sessions[Object.keys(m.graphs).indexOf('decoder')] : sessions[0];
+  const Z = m.latent.size;
+  await first.run({ coords: new ort.Tensor('float32', new Float32Array(Z), [1, Z]) });
+  t.live = performance.now();
+</script>"""
+GRID = """async ([size]) => {
+  const x = document.querySelector('latent-explorer');
+  await x.ready;
+  const details = x.shadowRoot.querySelector('details.grid');
+  const select = details.querySelector('select[aria-label="grid size"], select[aria-label="grid steps"]');
+  const painted = () => new Promise((ok) => details.addEventListener('grid-render', ok, { once: true }));
+  let p = painted();
+  const choose = () => { select.value = String(size); select.dispatchEvent(new Event('change')); };
+  if (!details.open) details.open = true; else choose();
+  await p;
+  if (select.value !== String(size)) { p = painted(); choose(); await p; }
+  longTasks.length = 0;
+  const t0 = performance.now();
+  p = painted();
+  x.point = x.point.map((v, i) => (i === 0 ? v + 0.01 : v));
+  await p;
+  return { refresh: performance.now() - t0, longTasks: longTasks.splice(0) };
+}"""
+
+
+def fetched(page_urls, site, base):
+    """Raw and gzip bytes of the site files behind `page_urls`, by group."""
+    groups = {"runtime": [0, 0], "element": [0, 0], "bundle": [0, 0]}
+    for url in sorted(set(page_urls)):
+        if not url.startswith(base):
+            continue
+        path = site / urlparse(url).path.lstrip("/")
+        if not path.is_file() or path.suffix == ".html":
+            continue
+        data = path.read_bytes()
+        group = "runtime" if "/ort/" in url or "/tokenizers/" in url else "bundle" if "/models/" in url else "element"
+        groups[group][0] += len(data)
+        groups[group][1] += len(gzip.compress(data, 6))
+    return groups
+
+
+def loads(browser, base, n, site):
+    """n interleaved cold loads of the element page and the bare page; warm reloads of the element's."""
+    out = {"poster": [], "cold": [], "warm": [], "bare": [], "bytes": None}
+    for _ in range(n):
+        for page_name in ("bench-worker.html", "bare.html"):
+            ctx = browser.new_context()
+            page = ctx.new_page()
+            urls = []
+            page.on("request", lambda r, urls=urls: urls.append(r.url))
+            page.goto(base + page_name)
+            t = page.wait_for_function("window.t.live && window.t", timeout=60000).json_value()
+            if page_name == "bare.html":
+                out["bare"].append(t["live"])
+            else:
+                out["cold"].append(t["live"])
+                out["poster"].append(t.get("poster"))
+                out["bytes"] = fetched(urls, site, base)
+                page.reload()
+                out["warm"].append(page.wait_for_function("window.t.live && window.t", timeout=60000).json_value()["live"])
+            ctx.close()
+    return out
+
+
+def interaction(browser, base, mode, moves):
+    page = browser.new_page()
+    page.goto(base + f"bench-{mode}.html")
+    page.wait_for_function("window.t.live")
+    grid9 = page.evaluate(GRID, [9])
+    page.evaluate(MOVES, 20)  # warm-up
+    slider = page.evaluate(MOVES, moves)
+    page.evaluate("longTasks.length = 0")
+    page.evaluate(GRID, [16])
+    page.evaluate(MOVES, moves)
+    drag = page.evaluate("longTasks.splice(0)")
+    grid16 = page.evaluate(GRID, [16])
+    page.close()
+    return {"slider": slider, "grid9": grid9["refresh"], "grid16": grid16["refresh"],
+            "long": drag + grid16["longTasks"]}
+
+
+def ms(xs):
+    xs = [x for x in xs if x is not None]
+    return f"{statistics.median(xs):.0f} ms" if xs else "none"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("bundles", nargs="*", help="bundle folders (default: models/fashion-mnist, models/digits, "
+                                               "models/wordnet-sentences)")
+    ap.add_argument("--loads", type=int, default=7)
+    ap.add_argument("--moves", type=int, default=300)
+    ap.add_argument("--modes", action="store_true", help="also decode on the page's thread, and with ORT's proxy")
+    a = ap.parse_args()
+    bundles = [Path(b) for b in a.bundles] or [ROOT / "models" / n for n in ("fashion-mnist", "digits", "wordnet-sentences")]
+    modes = list(CONFIG) if a.modes else ["worker"]
+    for bundle in bundles:
+        name = json.loads((bundle / "manifest.json").read_text())["name"]
+        pages = {f"bench-{m}.html": PAGE.replace("{name}", name).replace("{config}", CONFIG[m]) for m in CONFIG}
+        pages["bare.html"] = BARE.replace("{name}", name)
+        rows = []
+        for isolate in (True, False):
+            with served([bundle], isolate=isolate, pages=pages, keep=True) as (base, site), sync_playwright() as p:
+                browser = launch(p)
+                first = loads(browser, base, a.loads, site)
+                for mode in modes:
+                    rows.append((isolate, mode, first if mode == "worker" else None, interaction(browser, base, mode, a.moves)))
+                browser.close()
+        size = sum(f.stat().st_size for f in bundle.iterdir() if f.is_file())
+        print(f"\n{name} ({size / 1e6:.2f} MB on disk)\n")
+        print("| threads | decoding | first pixels (poster) | cold → first live decode | bare session page | "
+              "warm → first live decode | slider → paint, 9 × 9 grid open: median / p95 | 9 × 9 / 16 × 16 grid refresh | "
+              "long tasks > 50 ms (drag + 16 × 16 grid): count, max |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for isolate, mode, first, it in rows:
+            s = it["slider"]
+            cells = [f"{'2 (COOP/COEP)' if isolate else '1 (no COOP/COEP)'}", mode]
+            cells += [ms(first["poster"]), ms(first["cold"]), ms(first["bare"]), ms(first["warm"])] if first else ["", "", "", ""]
+            cells += [f"{statistics.median(s):.2f} / {pct(s, 95):.2f} ms", f"{it['grid9']:.0f} / {it['grid16']:.0f} ms",
+                      f"{len(it['long'])}, {max(it['long'], default=0):.0f} ms"]
+            print("| " + " | ".join(cells) + " |")
+        b = rows[0][2]["bytes"]
+        total = [sum(v[i] for v in b.values()) for i in (0, 1)]
+        print("\nfirst-visit bytes (raw / gzip): " + ", ".join(
+            f"{k} {v[0] / 1e6:.2f} / {v[1] / 1e6:.2f} MB" for k, v in b.items())
+            + f", total {total[0] / 1e6:.2f} / {total[1] / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
