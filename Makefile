@@ -78,7 +78,7 @@ wheel: env web
 	@ls dist/*.whl
 
 bench: env web browser
-	$(BIN)/python benchmarks/browser_latency.py
+	$(BIN)/python benchmarks/runtime.py --modes
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -7,13 +7,17 @@ as on most blog hosts):
   in the same run, interleaved: a page that only imports onnxruntime-web, creates the bundle's
   sessions from their URLs and runs the first graph once;
 - warm reload -> first live decode (the same context, reloaded);
-- slider `input` -> canvas (`latent-render`) with a 9 x 9 live grid open, median and p95;
+- slider `input` -> canvas (`latent-render`) and, for image bundles with an encoder, pen move ->
+  decode painted (benchmarks/pen_latency.py), with the element's default panels, median and p95;
+  the slider again with a 9 x 9 live grid open;
 - long tasks on the page's thread (PerformanceObserver `longtask`, over 50 ms) during a
   300-move slider drag and a 16 x 16 grid refresh: how many, and the longest;
 - first-visit bytes: every file the page and its worker fetched until the first live decode,
   runtime + element + bundle, raw and gzip -6.
-`--modes` also runs the element with decoding on the page's thread (`worker: null`) and with
-onnxruntime-web's own proxy worker (`worker: null, proxy: true`), for the worker comparison.
+`--modes` also runs the element with 2 wasm threads in the worker, with decoding on the page's
+thread (`worker: null`) and with onnxruntime-web's own proxy worker (`worker: null, proxy: true`),
+for the worker comparison; and loads it with the wasm kept in Cache Storage and handed over as
+bytes (as transformers.js keeps its files) against the browser's own caching of the streamed wasm.
 
     python benchmarks/runtime.py [BUNDLE ...] [--loads 7] [--moves 300] [--modes]
 """
@@ -26,10 +30,18 @@ from urllib.parse import urlparse
 
 from browser_latency import MOVES, pct
 from harness import ROOT, launch, served
+from pen_latency import PEN
 from playwright.sync_api import sync_playwright
 
-CONFIG = {"worker": "", "worker-2-threads": "configureRuntime({ threads: 2 });", "page": "configureRuntime({ worker: null });",
-          "proxy": "configureRuntime({ worker: null, proxy: true });"}
+CONFIG = {"worker": "", "worker-2-threads": "configureRuntime({ threads: 2 });",
+          "page": "configureRuntime({ worker: null });",
+          "proxy": "configureRuntime({ worker: null, proxy: true });",
+          # the wasm kept in Cache Storage and handed over as bytes, as transformers.js keeps model files:
+          # no network on a warm visit, but compiled from bytes, so V8's code cache does not apply
+          "cache-api": """const wasm = new URL('./ort/ort-wasm-simd-threaded.wasm', location.href).href;
+  const cache = await caches.open('bench');
+  if (!(await cache.match(wasm))) await cache.add(wasm);
+  configureRuntime({ wasmBinary: await (await cache.match(wasm)).arrayBuffer() });"""}
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="module">
   window.t = {}; window.longTasks = [];
@@ -90,11 +102,12 @@ def fetched(page_urls, site, base):
     return groups
 
 
-def loads(browser, base, n, site):
-    """n interleaved cold loads of the element page and the bare page; warm reloads of the element's."""
-    out = {"poster": [], "cold": [], "warm": [], "bare": [], "bytes": None}
+def loads(browser, base, n, site, cache_api=False):
+    """n interleaved cold loads of the element page and the bare page (and the Cache API page);
+    warm reloads of the element's."""
+    out = {"poster": [], "cold": [], "warm": [], "bare": [], "bytes": None, "cache_cold": [], "cache_warm": []}
     for _ in range(n):
-        for page_name in ("bench-worker.html", "bare.html"):
+        for page_name in ("bench-worker.html", "bare.html") + (("bench-cache-api.html",) if cache_api else ()):
             ctx = browser.new_context()
             page = ctx.new_page()
             urls = []
@@ -103,6 +116,10 @@ def loads(browser, base, n, site):
             t = page.wait_for_function("window.t.live && window.t", timeout=60000).json_value()
             if page_name == "bare.html":
                 out["bare"].append(t["live"])
+            elif page_name == "bench-cache-api.html":
+                out["cache_cold"].append(t["live"])
+                page.reload()
+                out["cache_warm"].append(page.wait_for_function("window.t.live && window.t", timeout=60000).json_value()["live"])
             else:
                 out["cold"].append(t["live"])
                 out["poster"].append(t.get("poster"))
@@ -113,21 +130,25 @@ def loads(browser, base, n, site):
     return out
 
 
-def interaction(browser, base, mode, moves):
+def interaction(browser, base, mode, moves, pad):
     page = browser.new_page()
     page.goto(base + f"bench-{mode}.html")
     page.wait_for_function("window.t.live")
-    grid9 = page.evaluate(GRID, [9])
     page.evaluate(MOVES, 20)  # warm-up
-    slider = page.evaluate(MOVES, moves)
+    out = {"slider": page.evaluate(MOVES, moves)}
+    if pad:
+        page.evaluate(PEN, 30)  # warm-up
+        out["pen"] = page.evaluate(PEN, moves)
+    out["grid9"] = page.evaluate(GRID, [9])["refresh"]
+    page.evaluate(MOVES, 20)
+    out["slider_grid"] = page.evaluate(MOVES, moves)
     page.evaluate("longTasks.length = 0")
     page.evaluate(GRID, [16])
     page.evaluate(MOVES, moves)
     drag = page.evaluate("longTasks.splice(0)")
     grid16 = page.evaluate(GRID, [16])
     page.close()
-    return {"slider": slider, "grid9": grid9["refresh"], "grid16": grid16["refresh"],
-            "long": drag + grid16["longTasks"]}
+    return {**out, "grid16": grid16["refresh"], "long": drag + grid16["longTasks"]}
 
 
 def ms(xs):
@@ -144,32 +165,40 @@ def main():
     ap.add_argument("--modes", action="store_true", help="also decode on the page's thread, and with ORT's proxy")
     a = ap.parse_args()
     bundles = [Path(b) for b in a.bundles] or [ROOT / "models" / n for n in ("fashion-mnist", "digits", "wordnet-sentences")]
-    modes = list(CONFIG) if a.modes else ["worker"]
+    modes = [m for m in CONFIG if m != "cache-api"] if a.modes else ["worker"]
     for bundle in bundles:
-        name = json.loads((bundle / "manifest.json").read_text())["name"]
+        m = json.loads((bundle / "manifest.json").read_text())
+        name, pad = m["name"], m["kind"] == "image" and "encoder" in m["graphs"]
         pages = {f"bench-{m}.html": PAGE.replace("{name}", name).replace("{config}", CONFIG[m]) for m in CONFIG}
         pages["bare.html"] = BARE.replace("{name}", name)
         rows = []
         for isolate in (True, False):
             with served([bundle], isolate=isolate, pages=pages, keep=True) as (base, site), sync_playwright() as p:
                 browser = launch(p)
-                first = loads(browser, base, a.loads, site)
+                first = loads(browser, base, a.loads, site, cache_api=a.modes)
                 for mode in modes:
-                    rows.append((isolate, mode, first if mode == "worker" else None, interaction(browser, base, mode, a.moves)))
+                    it = interaction(browser, base, mode, a.moves, pad)
+                    rows.append((isolate, mode, first if mode == "worker" else None, it))
                 browser.close()
         size = sum(f.stat().st_size for f in bundle.iterdir() if f.is_file())
         print(f"\n{name} ({size / 1e6:.2f} MB on disk)\n")
         print("| threads | decoding | first pixels (poster) | cold → first live decode | bare session page | "
-              "warm → first live decode | slider → paint, 9 × 9 grid open: median / p95 | 9 × 9 / 16 × 16 grid refresh | "
-              "long tasks > 50 ms (drag + 16 × 16 grid): count, max |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+              "warm → first live decode | slider → paint | pen → paint | slider → paint, 9 × 9 grid open | "
+              "9 × 9 / 16 × 16 grid refresh | long tasks > 50 ms (drag + 16 × 16 grid): count, max |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        spread = lambda xs: f"{statistics.median(xs):.2f} / {pct(xs, 95):.2f} ms" if xs else "—"  # noqa: E731
         for isolate, mode, first, it in rows:
-            s = it["slider"]
             cells = [f"{'2 (COOP/COEP)' if isolate else '1 (no COOP/COEP)'}", mode]
             cells += [ms(first["poster"]), ms(first["cold"]), ms(first["bare"]), ms(first["warm"])] if first else ["", "", "", ""]
-            cells += [f"{statistics.median(s):.2f} / {pct(s, 95):.2f} ms", f"{it['grid9']:.0f} / {it['grid16']:.0f} ms",
-                      f"{len(it['long'])}, {max(it['long'], default=0):.0f} ms"]
+            cells += [spread(it["slider"]), spread(it.get("pen")), spread(it["slider_grid"]),
+                      f"{it['grid9']:.0f} / {it['grid16']:.0f} ms", f"{len(it['long'])}, {max(it['long'], default=0):.0f} ms"]
             print("| " + " | ".join(cells) + " |")
+        print("\nslider, pen: median / p95 over the moves; first pixels, live decodes: medians of the loads")
+        for isolate, _mode, first, _ in rows:
+            if first and first["cache_cold"]:
+                print(f"runtime cached by the browser (V8 code cache of the streamed wasm) vs a Cache API copy handed over "
+                      f"as bytes, {'2' if isolate else '1'} thread(s): cold {ms(first['cold'])} vs {ms(first['cache_cold'])}, "
+                      f"warm {ms(first['warm'])} vs {ms(first['cache_warm'])}")
         b = rows[0][2]["bytes"]
         total = [sum(v[i] for v in b.values()) for i in (0, 1)]
         print("\nfirst-visit bytes (raw / gzip): " + ", ".join(

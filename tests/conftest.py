@@ -32,6 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.parent.name for p in (ROOT / "models").glob("*/manifest.json"))
 
 
+# The test bundles every site fixture holds, in index order (test-conv also with compressed weights)
+TEST_BUNDLES = ["test-conv", "test-conv-float16", "test-conv-int8", "test-digits"]
+
+
 @pytest.fixture(scope="session")
 def bundles_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("bundles")
@@ -65,6 +69,8 @@ def conv_bundle(tmp_path_factory, bundles_dir):
     from exporter.export.image import export_run
     run = short_run(tmp_path_factory, "conv", arch="conv", hidden=64, channels=8, latent_size=6)
     export_run(run, bundles_dir / "test-conv", sliders=4, name="test-conv")
+    for weights in ("float16", "int8"):  # the browser must equal Python on the file that ships, whatever its weights
+        export_run(run, bundles_dir / f"test-conv-{weights}", sliders=4, name=f"test-conv-{weights}", weights=weights)
     return bundles_dir / "test-conv"
 
 

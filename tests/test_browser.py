@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT, SHIPPED
+from conftest import ROOT, SHIPPED, TEST_BUNDLES
 
 from exporter.export.graphs import session
 from exporter.space.points import validation_coords
@@ -39,7 +39,7 @@ def manifest(bundle):
 SHIPPED_IMAGES = [n for n in SHIPPED if json.loads((ROOT / "models" / n / "manifest.json").read_text())["kind"] == "image"]
 
 
-@pytest.mark.parametrize("name", ["test-digits", "test-conv", *SHIPPED_IMAGES])
+@pytest.mark.parametrize("name", ["test-digits", "test-conv", "test-conv-float16", "test-conv-int8", *SHIPPED_IMAGES])
 def test_decode_matches_python_onnxruntime(name, open_element, http_server, console_errors, page):
     bundle = http_server.root / "models" / name
     assert open_element(f"/models/{name}/manifest.json") is True
@@ -133,7 +133,7 @@ def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
     page.wait_for_function("document.querySelector('latent-explorer')?.model")
     titles = page.locator("nav a").all_inner_texts()
     index = json.loads((http_server.root / "models" / "index.json").read_text())["models"]
-    assert titles == [m["title"] for m in index] and len(titles) == 2 + len(SHIPPED)
+    assert titles == [m["title"] for m in index] and len(titles) == len(TEST_BUNDLES) + len(SHIPPED)
     assert page.locator("nav a[aria-current]").inner_text() == "digits (conv VAE, z = 6)"
     axes = manifest(http_server.root / "models" / "test-conv")["axes"]
     assert page.locator("latent-explorer .axis input[type=range]").count() == len(axes)

@@ -83,8 +83,9 @@ def test_a_page_on_another_origin_embeds_the_element(page, site, digits_bundle, 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(element, proc)
-        errors = []
+        errors, warnings = [], []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: warnings.append(m.text) if m.text.startswith("latent-explorer:") else None)
         page.goto(page_origin + "/post.html")
         if not cors:
             page.wait_for_timeout(1500)
@@ -97,6 +98,8 @@ def test_a_page_on_another_origin_embeds_the_element(page, site, digits_bundle, 
                                ".then((r) => Array.from(r[0]))")
         want = session(digits_bundle / "decoder.onnx").run(None, {"coords": np.zeros((1, 8), np.float32)})[0]
         np.testing.assert_allclose(np.array(pixels), want.ravel(), atol=1e-5)
+        # the decoding worker runs here too: a same-origin blob: module imports the other origin's core/worker.js
+        assert [w.url[:5] for w in page.workers] == ["blob:"] and warnings == [], warnings
         assert errors == []
     finally:
         proc.terminate()

@@ -92,6 +92,8 @@ def test_the_widget_in_jupyter(tmp_path, page, digits_bundle, front_end):
     try:
         wait_for(f"http://127.0.0.1:{port}/api/status?token={token}", proc, seconds=120)
         page.set_default_timeout(120_000)
+        warnings = []  # e.g. "latent-explorer: the decoding worker did not start ...; decoding on the page's thread"
+        page.on("console", lambda m: warnings.append(m.text) if m.text.startswith("latent-explorer:") else None)
         page.goto(f"http://127.0.0.1:{port}/{path}?token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell")
         kernel_connected(port, token, proc)
@@ -101,6 +103,8 @@ def test_the_widget_in_jupyter(tmp_path, page, digits_bundle, front_end):
         got = page.evaluate("document.querySelector('latent-explorer').decode([new Array(8).fill(0)])"
                             ".then((r) => Array.from(r[0]))")
         np.testing.assert_allclose(got, ort_decode(digits_bundle, [[0] * 8])[0].ravel(), atol=1e-5)
+        # decoded in the worker, started from the blob: URL of core/worker.js
+        assert any(w.url.startswith("blob:") for w in page.workers) and warnings == [], warnings
 
         run_cell(page, 1)  # w.point = point, from Python
         page.wait_for_function("(p) => { const x = document.querySelector('latent-explorer');"

@@ -114,8 +114,12 @@ def test_the_poster_shows_before_the_graphs_and_the_live_decode_replaces_it_exac
     page.add_init_script(EVENTS)
     page.goto(http_server.base_url + "embed.html")
     page.wait_for_function("window.events?.includes('latent-poster')")
-    page.wait_for_timeout(300)
+    for _ in range(100):  # the worker asks for the graphs once the page has the manifest
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert held, "the decoder's download was not held"
+    page.wait_for_timeout(200)
     assert page.evaluate("events") == ["latent-poster"]  # no live decode yet: the graph is not there
     assert np.array_equal(page.evaluate(CANVAS, "canvas.main"), poster)
     release()

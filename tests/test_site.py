@@ -2,7 +2,7 @@
 import json
 import urllib.request
 
-from conftest import SHIPPED
+from conftest import SHIPPED, TEST_BUNDLES
 
 from exporter.site.build import ORT_FILES, TOKENIZERS_FILES
 from exporter.site.serve import make_server
@@ -13,14 +13,16 @@ def test_site_is_self_contained(site):
     assert sorted(p.name for p in (site / "tokenizers").iterdir()) == sorted(TOKENIZERS_FILES)  # no CDN
     assert not list(site.rglob("*jsep*")) and not list(site.rglob("node_modules"))
     for f in ("index.html", "latent-explorer.js", "dom.js", "core/bundle.js", "core/model.js", "core/runtime.js",
+              "core/client.js", "core/host.js", "core/worker.js",
               "core/decoders.js", "core/encoders.js", "core/space.js", "core/tokenizer.js",
               "views/image.js", "views/text.js", "inputs/drawing-pad.js", "inputs/sentence-box.js",
               "panels/sliders.js", "panels/examples.js", "panels/interpolate.js", "panels/share.js"):
         assert (site / f).is_file(), f
     index = json.loads((site / "models" / "index.json").read_text())
-    assert [m["name"] for m in index["models"]] == ["test-conv", "test-digits", *SHIPPED]
-    assert index["models"][1] == {"name": "test-digits", "title": "digits (mlp VAE, z = 8)", "kind": "image",
-                                  "manifest": "models/test-digits/manifest.json"}
+    assert [m["name"] for m in index["models"]] == [*TEST_BUNDLES, *SHIPPED]
+    digits = index["models"][TEST_BUNDLES.index("test-digits")]
+    assert digits == {"name": "test-digits", "title": "digits (mlp VAE, z = 8)", "kind": "image",
+                      "manifest": "models/test-digits/manifest.json"}
     runtime = sum(p.stat().st_size for p in site.rglob("*") if p.is_file() and "models" not in p.relative_to(site).parts)
     assert runtime < 16e6, f"page + element + runtime weigh {runtime / 1e6:.1f} MB"  # wasm build only: 14 MB
 

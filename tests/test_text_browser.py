@@ -190,6 +190,10 @@ def test_a_sentence_poster_shows_before_the_graphs(page, text_server, console_er
     page.goto(f"{text_server.base_url}?model=text-step")
     page.wait_for_function("window.events?.includes('latent-poster')")
     sentence = page.locator("latent-explorer .sentence")
+    for _ in range(100):  # the worker asks for the graphs once the page has the manifest
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert held and page.evaluate("events") == ["latent-poster"]
     assert sentence.text_content() == (m["poster"]["text"] or "(empty sentence)")
     release()

@@ -334,7 +334,12 @@ export class LatentExplorer extends HTMLElement {
     const load = this._ensureLoad();
     await load.ready;
     if (load !== this._load) throw srcChanged();
-    const result = await work(load.model);
+    let result;
+    try {
+      result = await work(load.model);
+    } catch (e) {
+      throw load === this._load ? e : srcChanged(); // a src change also ends the runs of the old bundle
+    }
     if (load !== this._load) throw srcChanged();
     return result;
   }

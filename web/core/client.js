@@ -172,7 +172,7 @@ class RemoteModel {
 
   /** Free the graphs (after the runs under way): nothing shows this bundle any more. */
   release() {
-    opening.delete(this.id);
+    if (opening.delete(this.id)) this.settle(new DOMException('released', 'AbortError')); // no longer awaited
     startRuntime().post({ op: 'release', model: this.id });
     this._sprite?.then((bitmap) => bitmap?.close(), () => {});
   }
