@@ -142,7 +142,7 @@ def test_demo_page_lists_and_shows_models(page, http_server, console_errors):
 
 
 def test_works_without_cross_origin_isolation(page, site, console_errors):
-    """A blog host sends no COOP/COEP: the element must still decode, single-threaded."""
+    """A blog host sends no COOP/COEP: the element must still decode, single-threaded, in its worker."""
     import threading
 
     from exporter.site.serve import make_server
@@ -156,6 +156,7 @@ def test_works_without_cross_origin_isolation(page, site, console_errors):
         [row] = page.evaluate("(z) => document.querySelector('latent-explorer').decode([new Array(z).fill(0)])"
                               ".then((r) => r.map((x) => Array.from(x)))", Z)
         np.testing.assert_allclose(row, python_decode(site / "models" / "test-digits", [[0] * Z])[0].ravel(), atol=1e-5)
+        assert [w.url.split("/")[-1] for w in page.workers] == ["worker.js"]  # core/worker.js
         assert console_errors == []
     finally:
         server.shutdown()

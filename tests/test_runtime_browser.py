@@ -9,8 +9,6 @@ from playwright.sync_api import expect
 from test_browser import python_decode
 from test_points_browser import embed, manifest, wait_ready
 
-from exporter.site.serve import make_server
-
 CANVAS = """(sel) => {
   const c = document.querySelector('latent-explorer').shadowRoot.querySelector(sel);
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -66,21 +64,6 @@ def test_decoding_runs_in_a_worker_and_the_page_thread_stays_free(page, http_ser
     want = np.round(np.clip(python_decode(site / "models" / "test-digits", [point])[0].ravel(), 0, 1) * 255)
     assert np.abs(shown - want).max() <= 1
     assert console_errors == []
-
-
-def test_the_worker_runs_without_cross_origin_isolation(page, site, console_errors):
-    """A blog host sends no COOP/COEP: the worker still starts (one wasm thread) and decodes."""
-    server = make_server(site, 0, isolate=False)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/?model=test-digits")
-        assert wait_ready(page) is True
-        assert page.evaluate("crossOriginIsolated") is False
-        assert len(decoding_workers(page)) == 1
-        assert console_errors == []
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def hold(page, pattern):
