@@ -48,7 +48,8 @@ def open_element(page, server, src=DIGITS, attrs="", hash_=""):
 
 
 def wait_ready(page):
-    page.wait_for_function("!!customElements.get('latent-explorer')")
+    # the demo page adds its element only once it has read models/index.json: wait for both
+    page.wait_for_function("!!customElements.get('latent-explorer') && !!document.querySelector('latent-explorer')")
     return page.evaluate("document.querySelector('latent-explorer').ready.then(() => true, (e) => e.message)")
 
 
