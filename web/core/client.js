@@ -10,7 +10,7 @@
 // Content-Security-Policy may forbid it) the same host runs on the page's thread.
 import { checkManifest, checkVocabSize, fetchJSON, heldFiles } from './bundle.js';
 import { sentenceOf } from './decoders.js';
-import { errorFrom } from './host.js';
+import { errorFrom } from './errors.js';
 import { loadMap, loadSprite } from './points.js';
 import { runtimeSource } from './runtime.js';
 import { checkBatch, flatten } from './space.js';

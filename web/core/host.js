@@ -13,19 +13,12 @@
 //   {op: 'decode' | 'encode', id, model, data, n}         {op: 'done', id, result} | {op: 'error', id, error}
 //   {op: 'release', model}
 import { holdFiles } from './bundle.js';
+import { errorData } from './errors.js';
 import { loadModel } from './model.js';
 import { configureRuntime, loadOrt, runtimeStarted } from './runtime.js';
 
 /** Aim for chunks of about this many milliseconds of graph time. */
 const CHUNK_MS = 2;
-
-/** An Error as plain data for postMessage, and back (keeping TypeError, RangeError and AbortError). */
-export const errorData = (e) => ({ name: e?.name ?? 'Error', message: e?.message ?? String(e) });
-export function errorFrom({ name, message }) {
-  if (name === 'AbortError') return new DOMException(message, 'AbortError');
-  const Kind = { TypeError, RangeError }[name] ?? Error;
-  return new Kind(message);
-}
 
 /** A task boundary: messages that arrived meanwhile are handled before the next chunk runs. */
 const yieldToMessages = () => new Promise((resolve) => {
