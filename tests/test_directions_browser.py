@@ -144,6 +144,12 @@ def test_a_map_click_moves_the_point_to_those_two_coordinates(page, http_server,
     assert (after[2:] == before[2:]).all()  # the rest stay, exactly
     assert page.evaluate("changes.at(-1).source") == "map"
     assert_shows(page, bundle, after)
+    # The marker (an element over the canvas, so a move repaints nothing else) sits where the click was.
+    marker = page.locator("latent-explorer .map .marker").bounding_box()
+    box = page.locator("latent-explorer canvas.scatter").bounding_box()
+    centre = ((marker["x"] + marker["width"] / 2 - box["x"]) / box["width"],
+              (marker["y"] + marker["height"] / 2 - box["y"]) / box["height"])
+    assert centre == pytest.approx((got["fx"], got["fy"]), abs=1.5 / box["width"])
 
     # The keyboard: one arrow press moves 1/50 of the view along x only.
     page.locator("latent-explorer canvas.scatter").focus()

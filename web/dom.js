@@ -12,3 +12,12 @@ export function anchorLabel(manifest, anchor) {
   const name = anchor.label == null ? 'example' : (manifest.dataset?.label_names?.[anchor.label] ?? String(anchor.label));
   return anchor.index === undefined ? name : `${name} (#${anchor.index})`;
 }
+
+/**
+ * Assign only the properties of `props` that differ from `node`'s: a move of the point rewrites
+ * panels many times a second, and an unchanged write still costs the page a style and layout pass.
+ */
+export function update(node, props) {
+  for (const [key, value] of Object.entries(props)) if (node[key] !== value) node[key] = value;
+  return node;
+}

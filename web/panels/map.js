@@ -3,14 +3,21 @@
 // examples of the picker and the point on show are marked. Click or drag on it, or use the arrow
 // keys on it, to move the point: its positions along those two axes change, nothing orthogonal
 // to them does (core/axes.js setValues), and the decode follows live.
-import { el } from '../dom.js';
+import { el, update } from '../dom.js';
 import { componentAxes, setValues, valueOf } from '../core/axes.js';
 import { axisPicker } from './axis-picker.js';
 
 export const style = `
   .map .plot { display: flex; gap: 12px; flex-wrap: wrap; align-items: flex-start; }
-  .map canvas.scatter { width: min(360px, 100%); aspect-ratio: 1; background: #fff; image-rendering: auto;
+  .map .stage { position: relative; width: min(360px, 100%); flex: none; contain: layout; }
+  .map canvas.scatter { display: block; width: 100%; aspect-ratio: 1; background: #fff; image-rendering: auto;
                         outline: 1px solid #ccc; cursor: crosshair; touch-action: none; border-radius: 0; }
+  .map .marker { position: absolute; width: 12px; height: 12px; margin: -6px 0 0 -6px; box-sizing: border-box;
+                 border: 2px solid #d00; border-radius: 50%; pointer-events: none; }
+  .map .marker::before, .map .marker::after { content: ''; position: absolute; background: #d00; }
+  .map .marker::before { left: -6px; right: -6px; top: 3px; height: 2px; }
+  .map .marker::after { top: -6px; bottom: -6px; left: 3px; width: 2px; }
+  .map .marker.outside::before, .map .marker.outside::after { display: none; }
   .map canvas.scatter:focus-visible { outline: 2px solid #1a73e8; }
   .map .legend { list-style: none; margin: 0; padding: 0; font-size: 12px; columns: 2 8em; }
   .map .legend li { display: flex; gap: 6px; align-items: center; }
@@ -34,7 +41,8 @@ export function latentMap(ctx) {
   canvas.setAttribute('aria-roledescription', 'latent map');
   canvas.setAttribute('aria-label', 'latent map: click, drag or use the arrow keys to move the point');
   const g = canvas.getContext('2d');
-  const layer = el('canvas', { width: SIZE * K, height: SIZE * K }); // the points, drawn once per pair of axes
+  // the point on show: an element over the canvas, so a move repaints neither the map nor anything else
+  const marker = el('span', { className: 'marker', hidden: true });
   const where = el('p', { className: 'visually-hidden', role: 'status' });
   const note = el('p', { className: 'note', textContent: 'Loading the map…' });
   const legend = el('ul', { className: 'legend' });
@@ -70,12 +78,12 @@ export function latentMap(ctx) {
     const [y0, y1] = span([...ys, ...anchors.map((a) => a[1])]);
     view = { x0, x1, y0, y1 };
     Object.assign(canvas.dataset, { x0, x1, y0, y1, xAxis: ax.name, yAxis: ay.name });
-    const lg = layer.getContext('2d');
-    lg.clearRect(0, 0, layer.width, layer.height);
+    const lg = g;
+    lg.clearRect(0, 0, canvas.width, canvas.height);
     lg.strokeStyle = '#ddd';
     lg.lineWidth = K;
     const [ox, oy] = toPixel(0, 0); // the training codes' mean
-    lg.beginPath(); lg.moveTo(ox, 0); lg.lineTo(ox, layer.height); lg.moveTo(0, oy); lg.lineTo(layer.width, oy); lg.stroke();
+    lg.beginPath(); lg.moveTo(ox, 0); lg.lineTo(ox, canvas.height); lg.moveTo(0, oy); lg.lineTo(canvas.width, oy); lg.stroke();
     lg.globalAlpha = 0.7;
     for (let r = 0; r < data.count; r++) {
       lg.fillStyle = data.labels.length ? PALETTE[data.labels[r] % PALETTE.length] : '#777';
@@ -89,21 +97,17 @@ export function latentMap(ctx) {
     paint();
   }
 
-  /** The layer, then the point on show (pinned to the edge, hollow, if it lies outside the view). */
+  /** The point on show (pinned to the edge, hollow, if it lies outside the view). */
   function paint() {
     if (!view || ctx.point.length === 0) return;
     const [ax, ay] = pick.axes();
     const [x, y] = [valueOf(ax, ctx.point), valueOf(ay, ctx.point)];
-    g.clearRect(0, 0, canvas.width, canvas.height);
-    g.drawImage(layer, 0, 0);
     const [px, py] = toPixel(x, y);
     const inside = px >= 0 && px <= canvas.width && py >= 0 && py <= canvas.height;
-    const [cx, cy] = [Math.min(canvas.width - 6 * K, Math.max(6 * K, px)), Math.min(canvas.height - 6 * K, Math.max(6 * K, py))];
-    g.strokeStyle = '#d00';
-    g.lineWidth = 2 * K;
-    g.beginPath(); g.arc(cx, cy, 6 * K, 0, 2 * Math.PI); g.stroke();
-    if (inside) { g.beginPath(); g.moveTo(cx - 10 * K, cy); g.lineTo(cx + 10 * K, cy); g.moveTo(cx, cy - 10 * K); g.lineTo(cx, cy + 10 * K); g.stroke(); }
-    where.textContent = `${ax.name} ${x.toFixed(2)}, ${ay.name} ${y.toFixed(2)}${inside ? '' : ' (outside the map)'}`;
+    const at = (v) => `${(100 * Math.min(canvas.width - 6 * K, Math.max(6 * K, v))) / canvas.width}%`;
+    update(marker.style, { left: at(px), top: at(py) });
+    update(marker, { hidden: false, className: inside ? 'marker' : 'marker outside' });
+    update(where, { textContent: `${ax.name} ${x.toFixed(2)}, ${ay.name} ${y.toFixed(2)}${inside ? '' : ' (outside the map)'}` });
   }
 
   // --- moving the point ------------------------------------------------------------------------
@@ -153,7 +157,7 @@ export function latentMap(ctx) {
   return el('details', { className: 'map', part: 'map', open: true }, [
     el('summary', { textContent: `Latent map: ${manifest.map.count.toLocaleString('en')} training examples` }),
     pick.element,
-    el('div', { className: 'plot' }, [canvas, legend]), where, note,
+    el('div', { className: 'plot' }, [el('div', { className: 'stage' }, [canvas, marker]), legend]), where, note,
   ]);
 }
 

@@ -3,7 +3,7 @@
 // that lie closer to the centre ("further from the data than 97% of training examples"). Far
 // out, the decoder is extrapolating: the picture is still exactly what the model does there,
 // but the model never saw anything like it. Green up to 90%, amber to 99%, red beyond.
-import { el } from '../dom.js';
+import { el, update } from '../dom.js';
 import { mahalanobis2, percentile } from '../core/points.js';
 
 export const style = `
@@ -35,12 +35,10 @@ export function meter(ctx) {
   ctx.on('latent-change', () => {
     const d2 = mahalanobis2(ctx.point, std);
     const p = percentile(d2, t.quantiles);
-    bar.value = p;
-    box.dataset.percentile = String(p);
-    box.dataset.d2 = String(d2);
-    text.textContent = reading(p);
-    box.classList.toggle('far', p >= LEVELS.typical && p < LEVELS.far);
-    box.classList.toggle('out', p >= LEVELS.far);
+    update(bar, { value: p });
+    update(box.dataset, { percentile: String(p), d2: String(d2) });
+    update(text, { textContent: reading(p) });
+    update(box, { className: `meter${p >= LEVELS.far ? ' out' : p >= LEVELS.typical ? ' far' : ''}` });
   });
   return box;
 }

@@ -2,7 +2,7 @@
 // show, as the training images themselves (tiles of the map's sprite), updated as the point moves:
 // what the model puts next to this point. Euclidean in coords, ties by row, as
 // exporter/space/points.py's `nearest`. Clicking one jumps to its (float16) map coordinates.
-import { anchorLabel, el } from '../dom.js';
+import { anchorLabel, el, update } from '../dom.js';
 import { nearest as nearestRows } from '../core/points.js';
 
 export const style = `
@@ -35,7 +35,7 @@ export function nearest(ctx, k = 6) {
     return { figure, button, caption };
   });
 
-  function update() {
+  function refresh() {
     if (!data || ctx.point.length === 0) return;
     const { map, sprite } = data;
     nearestRows(map, ctx.point, k).forEach(({ row, d2 }, i) => {
@@ -43,24 +43,24 @@ export function nearest(ctx, k = 6) {
       const label = map.labels.length ? map.labels[row] : null;
       const name = anchorLabel(manifest, { label, index: map.indices[row] });
       if (figure.dataset.row !== String(row)) ctx.view.tile(sprite, row, map.columns, button.firstChild); // on every move: draw only what changed
-      figure.dataset.row = String(row);
-      figure.dataset.index = String(map.indices[row]);
-      caption.textContent = label === null ? `#${map.indices[row]}` : anchorLabel(manifest, { label });
-      button.title = `${name}: distance ${Math.sqrt(d2).toFixed(3)}; click to go there`;
-      button.ariaLabel = `${name}, distance ${Math.sqrt(d2).toFixed(2)}`;
+      update(figure.dataset, { row: String(row), index: String(map.indices[row]) });
+      update(caption, { textContent: label === null ? `#${map.indices[row]}` : anchorLabel(manifest, { label }) });
+      update(button, { title: `${name}: distance ${Math.sqrt(d2).toFixed(3)}; click to go there`,
+        ariaLabel: `${name}, distance ${Math.sqrt(d2).toFixed(2)}` });
     });
-    strip.replaceChildren(...cells.slice(0, Math.min(k, map.count)).map((c) => c.figure));
+    const shown = cells.slice(0, Math.min(k, map.count)).map((c) => c.figure);
+    if (strip.children.length !== shown.length) strip.replaceChildren(...shown);
     section.dataset.updated = String(Number(section.dataset.updated ?? 0) + 1);
   }
 
   Promise.all([ctx.model.map(ctx.signal), ctx.model.sprite(ctx.signal)]).then(([map, sprite]) => {
     data = { map, sprite };
-    update();
+    refresh();
   }, (e) => {
     if (ctx.signal.aborted) return;
     note.textContent = `Could not load the training examples: ${e.message}`;
     note.hidden = false;
   });
-  ctx.on('latent-change', update);
+  ctx.on('latent-change', refresh);
   return section;
 }
