@@ -21,3 +21,13 @@ export function update(node, props) {
   for (const [key, value] of Object.entries(props)) if (node[key] !== value) node[key] = value;
   return node;
 }
+
+/** Set `node`'s text, changing its one text node in place when it has one (no new node to style and lay out). */
+export function setText(node, text) {
+  const t = node.firstChild;
+  if (t && t === node.lastChild && t.nodeType === Node.TEXT_NODE) {
+    if (t.data !== text) t.data = text;
+  } else if (node.textContent !== text) {
+    node.textContent = text;
+  }
+}

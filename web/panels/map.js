@@ -3,7 +3,7 @@
 // examples of the picker and the point on show are marked. Click or drag on it, or use the arrow
 // keys on it, to move the point: its positions along those two axes change, nothing orthogonal
 // to them does (core/axes.js setValues), and the decode follows live.
-import { el, update } from '../dom.js';
+import { el, setText, update } from '../dom.js';
 import { componentAxes, setValues, valueOf } from '../core/axes.js';
 import { axisPicker } from './axis-picker.js';
 
@@ -107,7 +107,7 @@ export function latentMap(ctx) {
     const at = (v) => `${(100 * Math.min(canvas.width - 6 * K, Math.max(6 * K, v))) / canvas.width}%`;
     update(marker.style, { left: at(px), top: at(py) });
     update(marker, { hidden: false, className: inside ? 'marker' : 'marker outside' });
-    update(where, { textContent: `${ax.name} ${x.toFixed(2)}, ${ay.name} ${y.toFixed(2)}${inside ? '' : ' (outside the map)'}` });
+    setText(where, `${ax.name} ${x.toFixed(2)}, ${ay.name} ${y.toFixed(2)}${inside ? '' : ' (outside the map)'}`);
   }
 
   // --- moving the point ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // that lie closer to the centre ("further from the data than 97% of training examples"). Far
 // out, the decoder is extrapolating: the picture is still exactly what the model does there,
 // but the model never saw anything like it. Green up to 90%, amber to 99%, red beyond.
-import { el, update } from '../dom.js';
+import { el, setText, update } from '../dom.js';
 import { mahalanobis2, percentile } from '../core/points.js';
 
 export const style = `
@@ -37,7 +37,7 @@ export function meter(ctx) {
     const p = percentile(d2, t.quantiles);
     update(bar, { value: p });
     update(box.dataset, { percentile: String(p), d2: String(d2) });
-    update(text, { textContent: reading(p) });
+    setText(text, reading(p));
     update(box, { className: `meter${p >= LEVELS.far ? ' out' : p >= LEVELS.typical ? ' far' : ''}` });
   });
   return box;

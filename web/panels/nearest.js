@@ -2,7 +2,7 @@
 // show, as the training images themselves (tiles of the map's sprite), updated as the point moves:
 // what the model puts next to this point. Euclidean in coords, ties by row, as
 // exporter/space/points.py's `nearest`. Clicking one jumps to its (float16) map coordinates.
-import { anchorLabel, el, update } from '../dom.js';
+import { anchorLabel, el, setText, update } from '../dom.js';
 import { nearest as nearestRows } from '../core/points.js';
 
 export const style = `
@@ -38,15 +38,15 @@ export function nearest(ctx, k = 6) {
   function refresh() {
     if (!data || ctx.point.length === 0) return;
     const { map, sprite } = data;
-    nearestRows(map, ctx.point, k).forEach(({ row, d2 }, i) => {
+    nearestRows(map, ctx.point, k).forEach(({ row }, i) => {
       const { figure, button, caption } = cells[i];
       const label = map.labels.length ? map.labels[row] : null;
       const name = anchorLabel(manifest, { label, index: map.indices[row] });
       if (figure.dataset.row !== String(row)) ctx.view.tile(sprite, row, map.columns, button.firstChild); // on every move: draw only what changed
       update(figure.dataset, { row: String(row), index: String(map.indices[row]) });
-      update(caption, { textContent: label === null ? `#${map.indices[row]}` : anchorLabel(manifest, { label }) });
-      update(button, { title: `${name}: distance ${Math.sqrt(d2).toFixed(3)}; click to go there`,
-        ariaLabel: `${name}, distance ${Math.sqrt(d2).toFixed(2)}` });
+      setText(caption, label === null ? `#${map.indices[row]}` : anchorLabel(manifest, { label }));
+      // named, not measured: a distance in the title would restyle six buttons on every move
+      update(button, { title: `${name}: click to go there`, ariaLabel: name });
     });
     const shown = cells.slice(0, Math.min(k, map.count)).map((c) => c.figure);
     if (strip.children.length !== shown.length) strip.replaceChildren(...shown);

@@ -4,7 +4,7 @@
 // the point's position along its unit vector and a move adds the change times the vector
 // (coords + a·v, through the same decoder graph). Either way the slider edits the full point on
 // show, never a projection of it, so every other coordinate stays exact.
-import { el, update } from '../dom.js';
+import { el, setText } from '../dom.js';
 import { setValue, sigmaOf, valueOf } from '../core/axes.js';
 
 export const style = `
@@ -44,7 +44,7 @@ export function sliders(ctx) {
     for (const { axis, sigma, input, out } of rows) {
       const v = valueOf(axis, point);
       if (input.valueAsNumber !== v) input.value = v; // the slider clamps; the point keeps its value
-      update(out, { value: `${(v / sigma).toFixed(2)}σ` });
+      setText(out, `${(v / sigma).toFixed(2)}σ`);
     }
   }
 
