@@ -9,7 +9,8 @@
 // edits, sharing). Each input or panel is a function of a small context (below) that moves the
 // point and listens to the element's own events.
 import { axesOf, directionAxis, unitVector } from './core/axes.js';
-import { openBundle, startRuntime } from './core/client.js';
+import { openBundle } from './core/client.js';
+import { startRuntime } from './core/connection.js';
 import { checkBatch, checkRow, flatten } from './core/space.js';
 import { el } from './dom.js';
 import * as pad from './inputs/drawing-pad.js';

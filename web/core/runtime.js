@@ -46,6 +46,11 @@ const WARM_UP = 'CAg6PQoQCgF4EgF5IghJZGVudGl0eRIHd2FybS11cFoPCgF4EgoKCAgBEgQKAgg
 
 /** Import and configure the wasm build of onnxruntime-web, and start its wasm (memoized). */
 export function loadOrt() {
+  if (!ortPromise) {
+    // onnxruntime imports its wasm loader only once it has run itself: fetch the loader beside it,
+    // not after it (the second import finds it in the module map), and the wasm download starts sooner.
+    import(source?.mjs ?? new URL('ort-wasm-simd-threaded.mjs', ortDir()).href).catch(() => {});
+  }
   ortPromise ??= import(source?.module ?? new URL('ort.wasm.min.mjs', ortDir()).href).then((ort) => {
     ort.env.wasm.wasmPaths = source?.mjs ? { mjs: source.mjs } : ortDir().href;
     if (source?.wasmBinary) ort.env.wasm.wasmBinary = source.wasmBinary;

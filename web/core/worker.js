@@ -1,8 +1,29 @@
 // The decoding worker: core/host.js behind postMessage, so the page's thread only paints. Started
-// by core/client.js (directly, or from a same-origin blob: module that imports this file when it
-// lives on another origin, since a module worker's script must be same-origin).
-import { Host } from './host.js';
+// by core/connection.js (directly, or from a same-origin blob: module that imports this file when
+// it lives on another origin, since a module worker's script must be same-origin).
+//
+// Only runtime.js is imported up front: the page's first message ('init') starts onnxruntime's
+// download and compile at once, while the host's own modules download beside it. Messages wait
+// here until the host is up; then the page hears 'hello' (a worker that never says it falls back
+// to the page's thread).
+import { configureRuntime, loadOrt } from './runtime.js';
 
-const host = new Host((message, transfer) => postMessage(message, transfer));
-onmessage = ({ data }) => host.handle(data);
-postMessage({ op: 'hello' });
+const waiting = [];
+let host = null;
+
+onmessage = ({ data }) => {
+  if (host) return host.handle(data);
+  if (data.op === 'init' && waiting.length === 0) {
+    if (data.source) configureRuntime(data.source);
+    loadOrt().catch(() => {}); // loading a bundle reports any failure
+  }
+  return waiting.push(data);
+};
+
+import('./host.js').then(({ Host }) => {
+  host = new Host((message, transfer) => postMessage(message, transfer));
+  waiting.splice(0).forEach((message) => host.handle(message));
+  postMessage({ op: 'hello' });
+}, (e) => {
+  setTimeout(() => { throw e; }); // an error event on the page's Worker: it decodes on its own thread
+});
