@@ -93,6 +93,7 @@ export class LatentExplorer extends HTMLElement {
     this._source = null;
     this._dirty = false;
     this._drawing = null;
+    this._decoded = null;  // {point, row}: a decode that came with the point (the drawing pad's)
     this._directions = []; // the user's own named directions (edits) and those a page set
   }
 
@@ -208,7 +209,7 @@ export class LatentExplorer extends HTMLElement {
       explorer: this, model, view, signal, slots: { share: el('div') }, open: named,
       get point() { return ctx.explorer._point.slice(); },
       get axes() { return axesOf(model.manifest, ctx.explorer._userAxes()); },
-      move: (point, source, detail) => (load === this._load ? this._move(point, source, detail) : Promise.resolve(null)),
+      move: (point, source, detail, decoded) => (load === this._load ? this._move(point, source, detail, decoded) : Promise.resolve(null)),
       addDirection: (d) => this._setDirections([d], this._directions),
       on: (type, listener) => this.addEventListener(type, listener, { signal }),
     };
@@ -285,10 +286,14 @@ export class LatentExplorer extends HTMLElement {
     this._move(checkRow(value, this.model.Z, what), 'api');
   }
 
-  /** Fire latent-change with `source` (and the user's `input` if any); paint soon, coalesced. */
-  _move(point, source, input) {
+  /**
+   * Fire latent-change with `source` (and the user's `input` if any); paint soon, coalesced.
+   * `decoded`: the host's decode of `point`, when it came with it (the drawing pad's encode).
+   */
+  _move(point, source, input, decoded) {
     this._point = point;
     this._source = source;
+    this._decoded = decoded ? { point, row: decoded } : null;
     const view = point.slice();
     const detail = { point: view, coords: view, source };
     if (input?.axis !== undefined) detail.axis = input.axis; // 'slider': the axis moved
@@ -314,7 +319,8 @@ export class LatentExplorer extends HTMLElement {
         this._dirty = false;
         const point = this._point;
         const source = this._source;
-        const [row] = await load.model.decode([point]);
+        const ready = this._decoded?.point === point ? this._decoded.row : null;
+        const [row] = ready ? [ready] : await load.model.decode([point]);
         if (load !== this._load) break;
         this.view.show(row);
         const shown = point.slice();

@@ -29,8 +29,11 @@ class RemoteModel {
     this.loaded.catch(() => {});
     // images: encode(pixels Float32Array [n * H * W], n) -> coords Float32Array [n * Z];
     // text: encode(token id lists) -> {coords Float32Array [n * Z], kept: the ids read per row}
-    this.encoder = manifest.graphs.encoder
-      ? { encode: (data, n) => this.run('encode', data, n ?? data.length) } : null;
+    // images also: encodeAndDecode(pixels, n) -> {coords, rows}: the decode of those coords as decode() gives it
+    this.encoder = manifest.graphs.encoder ? {
+      encode: (data, n) => this.run('encode', data, n ?? data.length),
+      encodeAndDecode: (data, n) => this.run('encode-decode', data, n),
+    } : null;
   }
 
   run(op, data, n, transfer = []) {

@@ -10,7 +10,8 @@
 // page -> host                                          host -> page
 //   {op: 'init', source}                                  {op: 'hello'}              (a worker is up)
 //   {op: 'open', model, url, manifest, files}             {op: 'opened', model} | {op: 'failed', model, error}
-//   {op: 'decode' | 'encode', id, model, data, n}         {op: 'done', id, result} | {op: 'error', id, error}
+//   {op: 'decode' | 'encode' | 'encode-decode', id, model, data, n}
+//                                                         {op: 'done', id, result} | {op: 'error', id, error}
 //   {op: 'release', model}
 import { holdFiles } from './bundle.js';
 import { errorData } from './errors.js';
@@ -49,12 +50,22 @@ const KINDS = {
       return parts[0] instanceof Float32Array ? all : { coords: all, kept: parts.flatMap((p) => p.kept) };
     },
   },
+  // images: pixels -> {coords Float32Array [n * Z], rows: the decode of those coords, one Float32Array per row};
+  // the drawing pad's: one message for what would be two, so a pen move waits for one reply, not two
+  'encode-decode': {
+    slice: (job, a, b) => job.data.slice(a * job.width, b * job.width),
+    async run(model, data, n) {
+      const coords = await model.encoder.encode(data, n);
+      return { coords, rows: await model.decoder.decode(coords, n) };
+    },
+    join: (parts) => ({ coords: KINDS.encode.join(parts.map((p) => p.coords)), rows: parts.flatMap((p) => p.rows) }),
+  },
 };
 
 /** What a result can hand over without a copy. */
 function transferables(result) {
   if (result instanceof Float32Array) return [result.buffer];
-  if (result?.coords instanceof Float32Array) return [result.coords.buffer];
+  if (result?.coords instanceof Float32Array) return [result.coords.buffer, ...transferables(result.rows)];
   if (Array.isArray(result)) return result.filter((r) => r instanceof Float32Array).map((r) => r.buffer);
   return [];
 }

@@ -67,10 +67,10 @@ export function drawingPad(ctx) {
       while (dirty && !ctx.signal.aborted) {
         dirty = false;
         const input = pixels();
-        // ImageEncoder.encode: pixels Float32Array [1 * H * W (* 3)] -> coords Float32Array [1 * Z]
-        const coords = await ctx.model.encoder.encode(input, 1);
+        // pixels Float32Array [1 * H * W (* 3)] -> coords Float32Array [1 * Z] and their decode, in one job
+        const { coords, rows: [decoded] } = await ctx.model.encoder.encodeAndDecode(input, 1);
         if (ctx.signal.aborted) break;
-        await ctx.move(Array.from(coords), source, input);
+        await ctx.move(Array.from(coords), source, input, decoded);
       }
     } catch (e) {
       if (!ctx.signal.aborted) say(`Could not encode the drawing: ${e.message}`);
