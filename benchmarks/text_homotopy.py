@@ -29,13 +29,9 @@ def decode(bundle, m, coords):
     return [cut(r) for r in ids.tolist()]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("bundle")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=7)
-    a = ap.parse_args()
-    bundle = Path(a.bundle)
+def homotopy(bundle, seed=0, steps=7):
+    """(first test sentence, last test sentence, [(t, decoded sentence)] for `steps` points)."""
+    bundle = Path(bundle)
     m = json.loads((bundle / "manifest.json").read_text())
     tok = SentenceTokenizer.from_json((bundle / m["text"]["tokenizer"]).read_text())
     test = prepare(read_wordnet(), normalize, seed=TextTrainConfig().seed, source="wordnet").test
@@ -44,15 +40,26 @@ def main():
     coords = session(bundle / "encoder.onnx").run(["coords"], encoder_rows([ids[i] for i in keep], m["text"]["max_len"]))[0]
     exact = [k for k, row in zip(keep, decode(bundle, m, coords)) if row == ids[k]]
     print(f"{len(exact)} of {len(keep)} test sentences of 6-12 tokens decode exactly from their encoding", file=sys.stderr)
-    rng = np.random.default_rng(a.seed)
+    rng = np.random.default_rng(seed)
     i, j = rng.choice(exact, 2, replace=False)
     ci, cj = (coords[keep.index(k)] for k in (i, j))
-    ts = np.linspace(0, 1, a.steps)
+    ts = np.linspace(0, 1, steps)
     rows = decode(bundle, m, [(1 - t) * ci + t * cj for t in ts])
-    print(f"From \"{test[i]}\" to \"{test[j]}\" (test sentences), `{m['name']}`:\n")
+    return test[i], test[j], [(float(t), tok.decode(r)) for t, r in zip(ts, rows)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("bundle")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=7)
+    a = ap.parse_args()
+    first, last, rows = homotopy(a.bundle, a.seed, a.steps)
+    name = json.loads((Path(a.bundle) / "manifest.json").read_text())["name"]
+    print(f"From \"{first}\" to \"{last}\" (test sentences), `{name}`:\n")
     print("| t | sentence |\n| --- | --- |")
-    for t, r in zip(ts, rows):
-        print(f"| {t:.2f} | {tok.decode(r)} |")
+    for t, text in rows:
+        print(f"| {t:.2f} | {text} |")
 
 
 if __name__ == "__main__":
