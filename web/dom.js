@@ -31,3 +31,9 @@ export function setText(node, text) {
     node.textContent = text;
   }
 }
+
+/**
+ * 12,345: as toLocaleString('en') writes it, without its cost (the page's first toLocaleString
+ * loads the number formats, about 40 ms here, while the element builds its UI).
+ */
+export const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

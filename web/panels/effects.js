@@ -4,7 +4,7 @@
 // made orthogonal to others also shows its raw effect (before orthogonalization) where that
 // differs. A direction is measured before it is believed: this table is the measurement, shown
 // as data (textContent), in a row of its own under the sliders it belongs to.
-import { el } from '../dom.js';
+import { el, thousands } from '../dom.js';
 
 export const style = `
   .effects { flex-basis: 100%; min-width: 0; }
@@ -41,7 +41,7 @@ export function effects(ctx) {
       return cell;
     })]);
   });
-  const n = d.n_examples ? `${d.n_examples.toLocaleString('en')} real examples` : 'Real examples';
+  const n = d.n_examples ? `${thousands(d.n_examples)} real examples` : 'Real examples';
   return el('details', { className: 'effects', open: true }, [
     el('summary', { textContent: 'Measured effects of the directions' }),
     el('p', { className: 'caption', textContent: `${n} moved from −${d.sigma}σ to +${d.sigma}σ along each direction, ` +

@@ -3,7 +3,7 @@
 // examples of the picker and the point on show are marked. Click or drag on it, or use the arrow
 // keys on it, to move the point: its positions along those two axes change, nothing orthogonal
 // to them does (core/axes.js setValues), and the decode follows live.
-import { el, setText, update } from '../dom.js';
+import { el, setText, thousands, update } from '../dom.js';
 import { componentAxes, setValues, valueOf } from '../core/axes.js';
 import { axisPicker } from './axis-picker.js';
 
@@ -155,7 +155,7 @@ export function latentMap(ctx) {
   });
 
   return el('details', { className: 'map', part: 'map', open: true }, [
-    el('summary', { textContent: `Latent map: ${manifest.map.count.toLocaleString('en')} training examples` }),
+    el('summary', { textContent: `Latent map: ${thousands(manifest.map.count)} training examples` }),
     pick.element,
     el('div', { className: 'plot' }, [el('div', { className: 'stage' }, [canvas, marker]), legend]), where, note,
   ]);
