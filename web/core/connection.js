@@ -46,14 +46,17 @@ function workerScript(url) {
 
 /**
  * The worker, and a fallback: until it says hello, messages are kept (copied, not transferred),
- * and if it fails to start they are replayed to a host on this thread.
+ * and if it fails to start they are replayed to a host on this thread. Its name tells it whether
+ * the page configured the runtime: if not, it starts onnxruntime without waiting for a message
+ * (the browser hands a new worker the page's first messages from the page's thread, which may
+ * by then be busy building the element for a tenth of a second).
  */
-function workerEndpoint(workerUrl) {
+function workerEndpoint(workerUrl, configured) {
   let worker;
   let script;
   try {
     script = workerScript(workerUrl);
-    worker = new Worker(script.url, { type: 'module', name: 'latent-explorer' });
+    worker = new Worker(script.url, { type: 'module', name: configured ? 'latent-explorer configured' : 'latent-explorer' });
   } catch (e) {
     console.warn(`latent-explorer: no decoding worker (${e.message}); decoding on the page's thread`);
     return localEndpoint();
@@ -97,7 +100,8 @@ export function startRuntime() {
   if (!endpoint) {
     const source = runtimeSource();
     const workerUrl = source?.worker !== undefined ? source.worker : new URL('./worker.js', import.meta.url).href;
-    endpoint = workerUrl ? workerEndpoint(workerUrl) : localEndpoint();
+    const configured = Object.keys(source ?? {}).some((key) => key !== 'worker');
+    endpoint = workerUrl ? workerEndpoint(workerUrl, configured) : localEndpoint();
     endpoint.post({ op: 'init', source: source && { ...source, worker: null } }); // the worker's own runtime.js
   }
   return endpoint;

@@ -2,11 +2,14 @@
 // by core/connection.js (directly, or from a same-origin blob: module that imports this file when
 // it lives on another origin, since a module worker's script must be same-origin).
 //
-// Only runtime.js is imported up front: the page's first message ('init') starts onnxruntime's
-// download and compile at once, while the host's own modules download beside it. Messages wait
-// here until the host is up; then the page hears 'hello' (a worker that never says it falls back
-// to the page's thread).
+// Only runtime.js is imported up front, and onnxruntime's download and compile start at once,
+// while the host's own modules download beside it: now, with the runtime's defaults (the name
+// core/connection.js gave this worker says so), or on the page's first message ('init') with the
+// page's settings. Messages wait here until the host is up; then the page hears 'hello' (a worker
+// that never says it falls back to the page's thread).
 import { configureRuntime, loadOrt } from './runtime.js';
+
+if (globalThis.name === 'latent-explorer') loadOrt().catch(() => {}); // loading a bundle reports any failure
 
 const waiting = [];
 let host = null;
@@ -14,7 +17,7 @@ let host = null;
 onmessage = ({ data }) => {
   if (host) return host.handle(data);
   if (data.op === 'init' && waiting.length === 0) {
-    if (data.source) configureRuntime(data.source);
+    if (data.source && globalThis.name !== 'latent-explorer') configureRuntime(data.source);
     loadOrt().catch(() => {}); // loading a bundle reports any failure
   }
   return waiting.push(data);
