@@ -5,9 +5,10 @@ import base64
 import threading
 
 import numpy as np
+import pytest
 from playwright.sync_api import expect
 from test_browser import python_decode
-from test_points_browser import embed, manifest, wait_ready
+from test_points_browser import DIGITS, ISOLATED, RECORD, embed, main_canvas, manifest, ort_decode, ort_encode, stroke, wait_ready
 
 CANVAS = """(sel) => {
   const c = document.querySelector('latent-explorer').shadowRoot.querySelector(sel);
@@ -130,3 +131,36 @@ def test_a_shared_point_is_not_covered_by_the_poster(page, http_server, site, co
     assert page.evaluate("document.querySelector('latent-explorer').point") == [1.0] * Z
     assert console_errors == []
 
+
+
+RUNTIMES = {"worker": "{}", "page": "{ worker: null }", "proxy": "{ worker: null, proxy: true }"}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_drawing_pad_shows_the_decode_of_what_it_encoded_in_every_runtime(runtime, page, http_server, digits_bundle,
+                                                                               console_errors):
+    """A pen move is one job for the host (encode, then decode what it encoded): in the worker, on
+    the page's thread and through onnxruntime's proxy worker, the point is Python's encoding of the
+    pad and the canvas Python's decode of that point."""
+    m = manifest(digits_bundle)
+    H, W = m["image"]["height"], m["image"]["width"]
+    page.route(http_server.base_url + "configured.html", lambda route: route.fulfill(
+        content_type="text/html", headers=ISOLATED,
+        body=f"""<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module">
+  import {{ configureRuntime }} from '/core/runtime.js';
+  configureRuntime({RUNTIMES[runtime]});
+  await import('/latent-explorer.js');
+</script><latent-explorer src="{DIGITS}"></latent-explorer>"""))
+    page.add_init_script(RECORD)
+    page.goto(http_server.base_url + "configured.html")
+    assert wait_ready(page) is True
+    assert len(decoding_workers(page)) == (1 if runtime == "worker" else 0)
+    assert stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.35, 0.85)]) >= 2
+    last = page.evaluate("changes.at(-1)")
+    assert last["source"] == "drawing"
+    pixels = np.array(last["input"], np.float32).reshape(1, H, W)
+    point = ort_encode(digits_bundle, pixels)
+    np.testing.assert_allclose(last["point"], point[0], atol=1e-5)
+    np.testing.assert_allclose(main_canvas(page), ort_decode(digits_bundle, point)[0], atol=1 / 255 + 1e-6)
+    assert console_errors == []

@@ -56,7 +56,7 @@ const KINDS = {
     slice: (job, a, b) => job.data.slice(a * job.width, b * job.width),
     async run(model, data, n) {
       const coords = await model.encoder.encode(data, n);
-      return { coords, rows: await model.decoder.decode(coords, n) };
+      return { coords, rows: await model.decoder.decode(coords.slice(), n) }; // a copy: see decode's slice
     },
     join: (parts) => ({ coords: KINDS.encode.join(parts.map((p) => p.coords)), rows: parts.flatMap((p) => p.rows) }),
   },
