@@ -7,7 +7,9 @@ Chromium: `el.decode` of one coordinate vector at a time, timed in the page.
 - maximum length: the coordinate vector (among 4,096 validation coordinates incl. +-5 sigma)
   whose greedy decoding runs longest, ideally all max_len steps without </s>, --runs calls.
 
-The "step" layout stops at </s>; "unrolled" always runs max_len steps.
+The "step" layout stops at </s>; "unrolled" always runs max_len steps. The element runs with its
+runtime's defaults (the decoding worker, the cores less two wasm threads), or as --threads and
+--page-thread say (core/runtime.js configureRuntime).
 
     python benchmarks/text_decode.py models/wordnet-sentences build/bundles/wordnet-sentences-unrolled
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from harness import launch, served
 from playwright.sync_api import sync_playwright
+from runtime import PAGE
 
 from exporter.export.graphs import session
 from exporter.export.text import encoder_rows, ort_greedy_step
@@ -81,9 +84,16 @@ def main():
     ap.add_argument("--sentences", type=int, default=200, help="test sentences")
     ap.add_argument("--repeat", type=int, default=3, help="calls per test sentence")
     ap.add_argument("--single-thread", action="store_true", help="serve without COOP/COEP: one wasm thread")
+    ap.add_argument("--threads", type=int, help="wasm threads (with COOP/COEP; default: the runtime's)")
+    ap.add_argument("--page-thread", action="store_true", help="decode on the page's thread, not in the worker")
     a = ap.parse_args()
     bundles = [Path(b) for b in a.bundles]
-    with served(bundles, isolate=not a.single_thread) as base, sync_playwright() as p:
+    config = {k: v for k, v in (("threads", a.threads), ("worker", None if a.page_thread else "default")) if v != "default"}
+    settings = "" if not config else f"configureRuntime({json.dumps(config)});"
+    pages = {f"bench-{json.loads((b / 'manifest.json').read_text())['name']}.html":
+             PAGE.replace("{name}", json.loads((b / "manifest.json").read_text())["name"]).replace("{config}", settings)
+             for b in bundles}
+    with served(bundles, isolate=not a.single_thread, pages=pages) as base, sync_playwright() as p:
         browser = launch(p)
         for b in bundles:
             m = json.loads((b / "manifest.json").read_text())
@@ -91,12 +101,14 @@ def main():
             longest, steps = longest_coords(b, m)
             rows = test_coords(b, m, a.sentences)
             page = browser.new_page()
-            page.goto(f"{base}?model={name}")
-            page.wait_for_function("document.querySelector('latent-explorer')")
+            page.goto(f"{base}bench-{name}.html")
+            page.wait_for_function("!!customElements.get('latent-explorer')")
             own = page.evaluate(TIME, [rows, a.repeat])
             full = page.evaluate(TIME, [[longest], a.runs])
-            threads = "1 thread" if a.single_thread else "2 threads"
-            print(f"{name} ({variant}, {threads}): test lengths (mean {np.mean(own['lengths']) + 1:.1f} steps incl. </s>): "
+            where = "page's thread" if a.page_thread else "worker"
+            threads = "1 wasm thread (no COOP/COEP)" if a.single_thread else f"{a.threads or 'default'} wasm thread(s)"
+            print(f"{name} ({variant}, {where}, {threads}): "
+                  f"test lengths (mean {np.mean(own['lengths']) + 1:.1f} steps incl. </s>): "
                   f"{summary(own['times'])}; maximum length ({steps} of {m['text']['max_len']} steps): "
                   f"{summary(full['times'])}")
             page.close()
