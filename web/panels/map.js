@@ -78,22 +78,21 @@ export function latentMap(ctx) {
     const [y0, y1] = span([...ys, ...anchors.map((a) => a[1])]);
     view = { x0, x1, y0, y1 };
     Object.assign(canvas.dataset, { x0, x1, y0, y1, xAxis: ax.name, yAxis: ay.name });
-    const lg = g;
-    lg.clearRect(0, 0, canvas.width, canvas.height);
-    lg.strokeStyle = '#ddd';
-    lg.lineWidth = K;
+    g.clearRect(0, 0, canvas.width, canvas.height);
+    g.strokeStyle = '#ddd';
+    g.lineWidth = K;
     const [ox, oy] = toPixel(0, 0); // the training codes' mean
-    lg.beginPath(); lg.moveTo(ox, 0); lg.lineTo(ox, canvas.height); lg.moveTo(0, oy); lg.lineTo(canvas.width, oy); lg.stroke();
-    lg.globalAlpha = 0.7;
+    g.beginPath(); g.moveTo(ox, 0); g.lineTo(ox, canvas.height); g.moveTo(0, oy); g.lineTo(canvas.width, oy); g.stroke();
+    g.globalAlpha = 0.7;
     for (let r = 0; r < data.count; r++) {
-      lg.fillStyle = data.labels.length ? PALETTE[data.labels[r] % PALETTE.length] : '#777';
+      g.fillStyle = data.labels.length ? PALETTE[data.labels[r] % PALETTE.length] : '#777';
       const [px, py] = toPixel(xs[r], ys[r]);
-      lg.beginPath(); lg.arc(px, py, 2 * K, 0, 2 * Math.PI); lg.fill();
+      g.beginPath(); g.arc(px, py, 2 * K, 0, 2 * Math.PI); g.fill();
     }
-    lg.globalAlpha = 1;
-    lg.fillStyle = '#fff';
-    lg.strokeStyle = '#222';
-    for (const [x, y] of anchors) diamond(lg, ...toPixel(x, y), 4 * K);
+    g.globalAlpha = 1;
+    g.fillStyle = '#fff';
+    g.strokeStyle = '#222';
+    for (const [x, y] of anchors) diamond(g, ...toPixel(x, y), 4 * K);
     paint();
   }
 
