@@ -69,7 +69,7 @@ models/shapes: env
 models/wordnet-sentences: env
 	rm -rf build/runs/wordnet-sentences
 	$(BIN)/latent-explorer train --dataset wordnet --word-dropout 0.15 --epochs 15 --out build/runs/wordnet-sentences
-	$(BIN)/latent-explorer export build/runs/wordnet-sentences --out $@ --variant step --weights int8
+	$(BIN)/latent-explorer export build/runs/wordnet-sentences --out $@ --variant loop --weights int8
 .PHONY: $(MODELS)
 
 # A wheel that carries the element and the onnxruntime-web files it loads (see pyproject.toml).

@@ -7,7 +7,7 @@ Chromium: `el.decode` of one coordinate vector at a time, timed in the page.
 - maximum length: the coordinate vector (among 4,096 validation coordinates incl. +-5 sigma)
   whose greedy decoding runs longest, ideally all max_len steps without </s>, --runs calls.
 
-The "step" layout stops at </s>; "unrolled" always runs max_len steps. The element runs with its
+The "loop" layout stops at </s>; "unrolled" always runs max_len steps. The element runs with its
 runtime's defaults (the decoding worker, the cores less two wasm threads), or as --threads and
 --page-thread say (core/runtime.js configureRuntime).
 
@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 from runtime import PAGE
 
 from exporter.export.graphs import session
-from exporter.export.text import encoder_rows, ort_greedy_step
+from exporter.export.text import encoder_rows, ort_greedy
 from exporter.models.text_vae import EOS
 from exporter.space.points import validation_coords
 from exporter.tokenizers.bpe import SentenceTokenizer
@@ -47,9 +47,7 @@ TIME = """async ([rows, repeat]) => {
 
 
 def greedy_ids(bundle, m, coords):
-    if m["text"]["variant"] == "step":
-        return ort_greedy_step(bundle, coords, m["text"]["max_len"])
-    return session(bundle / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
+    return ort_greedy(bundle, coords)
 
 
 def longest_coords(bundle, m, n=4096):

@@ -16,17 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from exporter.data.sentences import prepare, read_wordnet  # noqa: E402
 from exporter.export.graphs import session  # noqa: E402
-from exporter.export.text import cut, encoder_rows, ort_greedy_step  # noqa: E402
+from exporter.export.text import cut, encoder_rows, ort_greedy  # noqa: E402
 from exporter.tokenizers.bpe import SentenceTokenizer, normalize  # noqa: E402
 from exporter.train.text import TextTrainConfig  # noqa: E402
 
 
 def decode(bundle, m, coords):
-    if m["text"]["variant"] == "step":
-        ids = ort_greedy_step(bundle, np.asarray(coords, np.float32), m["text"]["max_len"])
-    else:
-        ids = session(bundle / "greedy.onnx").run(["tokens"], {"coords": np.asarray(coords, np.float32)})[0]
-    return [cut(r) for r in ids.tolist()]
+    return [cut(r) for r in ort_greedy(bundle, coords).tolist()]
 
 
 def homotopy(bundle, seed=0, steps=7):

@@ -401,10 +401,10 @@ def parser():
                         "sentences: int8 stores the encoder's embedding as int8, the decoder's embedding (= the "
                         "tied output layer) and the encoder's GRU as float16, the decoder's GRU stays float32, and "
                         "the export gate holds the file to the rounded model's tokens")
-    e.add_argument("--variant", choices=("step", "unrolled"), default="step",
-                   help="sentences: one GRU step per graph call, looped in JS, which stops once every sentence has "
-                        "reached </s> (default: about twice as fast for a typical sentence), or the whole greedy loop "
-                        "of max_len steps in one graph")
+    e.add_argument("--variant", choices=("loop", "unrolled"), default="loop",
+                   help="sentences: the greedy loop as an ONNX Loop that stops once every sentence has reached </s> "
+                        "(default: twice as fast at maximum length as a graph call per step, more for a typical "
+                        "sentence), or unrolled to max_len steps in one graph")
     e.set_defaults(func=cmd_export)
 
     r = sub.add_parser("directions", help="add named concept directions, a latent map and typicality data to an "

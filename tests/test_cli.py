@@ -105,7 +105,7 @@ def test_sentences_train_and_export(cli, tmp_path):
     code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "b", "--sliders", "3")
     assert code == 0, err
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert m["kind"] == "text" and m["text"]["variant"] == "step" and list(m["graphs"]) == ["init", "step", "encoder"]
+    assert m["kind"] == "text" and m["text"]["variant"] == "loop" and list(m["graphs"]) == ["loop", "encoder"]
     assert m["metrics"]["test"]["lm"]["nll"] > 0 and m["provenance"]["config"]["train"]["free_bits"] == 0.5
     code, out, err = cli("export", tmp_path / "run", "--out", tmp_path / "q", "--variant", "unrolled", "--weights", "int8")
     assert code == 0, err

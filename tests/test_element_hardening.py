@@ -315,30 +315,32 @@ def not_bpe(tok):
     return tok
 
 
-def vocab_and_step_logits(m):
-    m["graphs"]["step"]["outputs"]["logits"]["shape"] = ["batch", 9]
+def vocab_and_greedy_logits(m):
+    m["graphs"]["greedy"]["outputs"]["logits"]["shape"] = ["batch", m["text"]["max_len"], 9]
     return m
 
 
 TEXT_CASES = {  # id: (bundle, mutation, change to tokenizer.json or None, what the message must say)
     "variant": ("text-unrolled", setting(["text", "variant"], "beam"), None,
-                'manifest.json: text.variant must be one of "step", "unrolled", got "beam"'),
-    "special-missing": ("text-step", setting(["text", "specials", "eos"], KeyError), None,
+                'manifest.json: text.variant must be one of "loop", "unrolled", got "beam"'),
+    "special-missing": ("text-loop", setting(["text", "specials", "eos"], KeyError), None,
                         "manifest.json: text.specials.eos is missing"),
-    "special-outside-vocab": ("text-step", setting(["text", "specials", "eos"], 100000), None,
+    "special-outside-vocab": ("text-loop", setting(["text", "specials", "eos"], 100000), None,
                               "text.specials.eos is 100000, but tokenizer.json has"),
     "max-len-vs-graph": ("text-unrolled", setting(["text", "max_len"], 5), None,
                          "graphs.greedy.outputs.tokens.shape must be [\"batch\",5]"),
     "vocab-vs-logits-unrolled": ("text-unrolled", None, shorter_vocab(9),
                                  "tokenizer.json has 9 entries, but graphs.greedy.outputs.logits"),
-    "vocab-vs-logits-step": ("text-step", None, shorter_vocab(9), "tokenizer.json has 9 entries, but graphs.step.outputs.logits"),
-    "vocab-vs-onnx": ("text-step", vocab_and_step_logits, shorter_vocab(9), "step.onnx: output logits has shape"),
-    "tokenizer-not-bpe": ("text-step", None, not_bpe, 'tokenizer.json: model.type must be "BPE"'),
-    "poster-text": ("text-step", setting(["poster", "text"], 5), None, "manifest.json: poster.text must be a string, got 5"),
+    "vocab-vs-loop-ids": ("text-loop", None, shorter_vocab(9), "the decoder gave token id"),
+    "vocab-vs-onnx": ("text-unrolled", vocab_and_greedy_logits, shorter_vocab(9), "greedy.onnx: output logits has shape"),
+    "loop-steps": ("text-loop", setting(["graphs", "loop", "outputs", "tokens", "shape"], ["batch", 5]), None,
+                   'graphs.loop.outputs.tokens.shape must be ["batch","steps"]'),
+    "tokenizer-not-bpe": ("text-loop", None, not_bpe, 'tokenizer.json: model.type must be "BPE"'),
+    "poster-text": ("text-loop", setting(["poster", "text"], 5), None, "manifest.json: poster.text must be a string, got 5"),
     "version-1-vocab-key": ("text-unrolled", lambda m: {**m, "text": {("vocab" if k == "tokenizer" else k): v
                                                                       for k, v in m["text"].items()}}, None,
                             "manifest.json: text.tokenizer is missing"),
-    "encoder-max-len": ("text-step", setting(["graphs", "encoder", "inputs", "tokens", "shape"], ["batch", 5]), None,
+    "encoder-max-len": ("text-loop", setting(["graphs", "encoder", "inputs", "tokens", "shape"], ["batch", 5]), None,
                         'graphs.encoder.inputs.tokens.shape must be ["batch",33] (text.max_len)'),
     "encoder-lengths-dtype": ("text-unrolled", setting(["graphs", "encoder", "inputs", "lengths", "dtype"], "float32"), None,
                               'graphs.encoder.inputs.lengths.dtype must be one of "int64", got "float32"'),

@@ -41,7 +41,7 @@ def test_python_sentence_model_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
     folder = tmp_path / "models" / "my-sentences"
-    assert sorted(p.name for p in folder.iterdir()) == ["encoder.onnx", "init.onnx", "manifest.json", "step.onnx",
+    assert sorted(p.name for p in folder.iterdir()) == ["encoder.onnx", "loop.onnx", "manifest.json",
                                                         "tokenizer.json"]
     import json
     m = json.loads((folder / "manifest.json").read_text())

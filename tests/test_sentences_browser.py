@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from test_text_browser import SUBJECTS, VERBS, cut, text_server, text_site  # noqa: F401  (session fixtures)
 
 from exporter.export.graphs import session
-from exporter.export.text import ort_greedy_step
+from exporter.export.text import ort_greedy
 from exporter.models.text_vae import EOS, PAD
 from exporter.tokenizers.bpe import SentenceTokenizer, normalize
 
@@ -38,15 +38,6 @@ def manifest(bundle):
 
 def tokenizer_of(bundle):
     return SentenceTokenizer.from_json((bundle / manifest(bundle)["text"]["tokenizer"]).read_text())
-
-
-def ort_greedy(bundle, coords):
-    """Greedy ids (N, max_len) from Python onnxruntime on the bundle's own decoder graphs."""
-    m = manifest(bundle)
-    coords = np.asarray(coords, np.float32)
-    if m["text"]["variant"] == "step":
-        return ort_greedy_step(bundle, coords, m["text"]["max_len"])
-    return session(bundle / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
 
 
 def ort_encode(bundle, texts):
@@ -79,7 +70,7 @@ def torch_greedy_of_anchors(run, m):
         return model.reconstruct(torch.from_numpy(mu))[0].numpy()
 
 
-@pytest.mark.parametrize("variant", ["step", "unrolled"])
+@pytest.mark.parametrize("variant", ["loop", "unrolled"])
 def test_every_sentence_anchor_decodes_as_torch_greedy_of_its_mu(variant, page, text_server, console_errors):
     bundle = text_server.root / "models" / f"text-{variant}"
     anchors = manifest(bundle)["anchors"]
@@ -138,7 +129,7 @@ def assert_encoder_parity(page, bundle, texts):
     assert diff <= 1e-5
 
 
-@pytest.mark.parametrize("variant", ["step", "unrolled"])
+@pytest.mark.parametrize("variant", ["loop", "unrolled"])
 def test_sentence_encoder_matches_python_on_the_test_corpus(variant, page, text_server, console_errors):
     texts = tiny_corpus_sentences(text_server.root) + HOSTILE
     assert len(texts) >= 200
@@ -215,7 +206,7 @@ def test_sentence_box_encodes_and_shows_the_models_decode(page, text_server, con
 @pytest.mark.parametrize("text, says", [("", "Type a sentence first"), ("   \t ", "Type a sentence first"),
                                         ("\u3000\ufeff", "Type a sentence first")])
 def test_an_empty_sentence_gets_a_message(text, says, page, text_server, console_errors):
-    assert open_bundle(page, text_server, "text-step") is True
+    assert open_bundle(page, text_server, "text-loop") is True
     page.evaluate(RECORD)
     type_sentence(page, text)
     note = page.locator("latent-explorer .sentence-box .note")
@@ -233,8 +224,8 @@ def test_any_script_is_encoded(text, page, text_server, console_errors):
     nothing is said unless the sentence was cut (the tiny vocabulary spends many tokens on it)."""
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    bundle = text_server.root / "models" / "text-step"
-    assert open_bundle(page, text_server, "text-step") is True
+    bundle = text_server.root / "models" / "text-loop"
+    assert open_bundle(page, text_server, "text-loop") is True
     page.evaluate(RECORD)
     type_sentence(page, text)
     page.wait_for_function(SETTLED, arg=0)

@@ -1,5 +1,5 @@
 """Sentence bundles in the browser: the element's greedy decoding gives exactly the tokens that
-Python onnxruntime gives on the same files, for both graph layouts (the step layout with int8
+Python onnxruntime gives on the same files, for both graph layouts (the loop layout with int8
 weights, as shipped), and model output is plain text."""
 import json
 import shutil
@@ -9,8 +9,7 @@ import pytest
 from conftest import ROOT, SHIPPED, free_port, serve_site
 from test_runtime_browser import EVENTS, hold
 
-from exporter.export.graphs import session
-from exporter.export.text import ort_greedy_step
+from exporter.export.text import ort_greedy
 from exporter.models.text_vae import EOS
 from exporter.space.points import validation_coords
 from exporter.tokenizers.bpe import SentenceTokenizer
@@ -39,10 +38,10 @@ def text_site(tmp_path_factory):
                                free_bits=2.0, iw_samples=0, prior_samples=0),
                TextVAEConfig(emb=32, hidden=32, encoder_hidden=16, latent_size=8, word_dropout=0.75), run, progress=False)
     bundles = tmp / "bundles"
-    for variant, weights in (("step", "int8"), ("unrolled", "float32")):
+    for variant, weights in (("loop", "int8"), ("unrolled", "float32")):
         export_text_run(run, bundles / f"text-{variant}", sliders=4, name=f"text-{variant}", variant=variant, weights=weights)
     evil = bundles / "text-evil"
-    shutil.copytree(bundles / "text-step", evil)
+    shutil.copytree(bundles / "text-loop", evil)
     tok = json.loads((evil / "tokenizer.json").read_text())  # every token but the specials decodes to the payload
     payload = PAYLOAD.replace(" ", "\u0120")                 # byte-level BPE writes a space as U+0120
     vocab = tok["model"]["vocab"]
@@ -80,7 +79,7 @@ def cut(ids):
 SHIPPED_TEXT = [n for n in SHIPPED if json.loads((ROOT / "models" / n / "manifest.json").read_text())["kind"] == "text"]
 
 
-@pytest.mark.parametrize("variant", ["step", "unrolled"])
+@pytest.mark.parametrize("variant", ["loop", "unrolled"])
 def test_browser_greedy_tokens_equal_python(variant, page, text_server, console_errors):
     assert_same_tokens(page, text_server, f"text-{variant}", variant)
     assert console_errors == []
@@ -101,11 +100,7 @@ def assert_same_tokens(page, server, name, variant=None):
     assert open_bundle(page, server, name) is True
     coords = validation_coords(m["pca"]["std"], n=256, seed=11)  # includes ±5σ extremes
     got = page.evaluate("async (b) => (await document.querySelector('latent-explorer').decode(b))", coords.tolist())
-    if variant == "step":
-        want = ort_greedy_step(bundle, coords, m["text"]["max_len"])
-    else:
-        want = session(bundle / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
-    want = [cut(row) for row in want.tolist()]
+    want = [cut(row) for row in ort_greedy(bundle, coords).tolist()]
     assert [r["ids"] for r in got] == want
     tok = SentenceTokenizer.from_json((bundle / "tokenizer.json").read_text())
     assert [r["tokens"] for r in got] == [[tok.token(i) for i in row] for row in want]
@@ -116,9 +111,9 @@ def assert_same_tokens(page, server, name, variant=None):
 
 
 def test_sentence_is_shown_as_text(page, text_server, console_errors):
-    assert open_bundle(page, text_server, "text-step") is True
+    assert open_bundle(page, text_server, "text-loop") is True
     x = page.locator("latent-explorer")
-    Z = json.loads((text_server.root / "models" / "text-step" / "manifest.json").read_text())["latent"]["size"]
+    Z = json.loads((text_server.root / "models" / "text-loop" / "manifest.json").read_text())["latent"]["size"]
     page.evaluate("(z) => { document.querySelector('latent-explorer').point = new Array(z).fill(0); }", Z)
     page.wait_for_function("document.querySelector('latent-explorer').shadowRoot.querySelector('.sentence').title !== ''")
     [row] = page.evaluate("(z) => document.querySelector('latent-explorer').decode([new Array(z).fill(0)])", Z)
@@ -148,7 +143,7 @@ def test_html_in_model_output_is_displayed_literally(page, text_server):
 def test_text_is_shown_plainly(page, text_server):
     """No token is marked any more (byte-level BPE has no unknown token): whatever the text, it is
     the paragraph's only content."""
-    assert open_bundle(page, text_server, "text-step") is True
+    assert open_bundle(page, text_server, "text-loop") is True
     page.evaluate("""() => { const x = document.querySelector('latent-explorer');
         x.view.show({ ids: [3, 4], tokens: ['<unk>', 'dog'], text: '<unk> dog <b>x</b>' }); }""")
     s = page.locator("latent-explorer .sentence")
@@ -174,7 +169,7 @@ def test_sentences_along_an_axis_are_the_distinct_decodes(name, page, http_serve
     points = np.tile(np.array(anchor, np.float64), (n, 1))
     points[:, 0] += [(i - (n - 1) / 2) * step for i in range(n)]
     tok = SentenceTokenizer.from_json((bundle / "tokenizer.json").read_text())
-    texts = [tok.decode(cut(row)) for row in ort_greedy_step(bundle, points.astype(np.float32), m["text"]["max_len"])]
+    texts = [tok.decode(cut(row)) for row in ort_greedy(bundle, points)]
     runs = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1]]
     assert shown == runs and len(runs) > 1
     assert m["anchors"][0]["text"] in runs  # the centre is the anchor, which the model reconstructs exactly
@@ -182,12 +177,12 @@ def test_sentences_along_an_axis_are_the_distinct_decodes(name, page, http_serve
 
 
 def test_a_sentence_poster_shows_before_the_graphs(page, text_server, console_errors):
-    """The poster's text (computed at export by onnxruntime's greedy loop) is shown while init.onnx
+    """The poster's text (computed at export by onnxruntime's greedy loop) is shown while loop.onnx
     is held back; the live decode then shows the same sentence."""
-    m = json.loads((text_server.root / "models" / "text-step" / "manifest.json").read_text())
-    held, release = hold(page, "**/models/text-step/init.onnx")
+    m = json.loads((text_server.root / "models" / "text-loop" / "manifest.json").read_text())
+    held, release = hold(page, "**/models/text-loop/loop.onnx")
     page.add_init_script(EVENTS)
-    page.goto(f"{text_server.base_url}?model=text-step")
+    page.goto(f"{text_server.base_url}?model=text-loop")
     page.wait_for_function("window.events?.includes('latent-poster')")
     sentence = page.locator("latent-explorer .sentence")
     for _ in range(100):  # the worker asks for the graphs once the page has the manifest

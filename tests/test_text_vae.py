@@ -61,7 +61,7 @@ def text_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def text_bundles(text_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundles")
-    return {v: (out / v, export_text_run(text_run, out / v, sliders=3, variant=v).to_json()) for v in ("step", "unrolled")}
+    return {v: (out / v, export_text_run(text_run, out / v, sliders=3, variant=v).to_json()) for v in ("loop", "unrolled")}
 
 
 @pytest.mark.parametrize("cls", [TextVAE, GRULM])
@@ -136,15 +136,19 @@ def test_bad_sentence_file_raises_data_error(tmp_path, content, problem):
 def test_exported_greedy_tokens_equal_torch(text_run, text_bundles):
     """Both layouts, run as the browser runs them, give torch's greedy sentences, extremes included."""
     model, _ = load_text_model(text_run)
-    step_dir, m = text_bundles["step"]
+    loop_dir, m = text_bundles["loop"]
     std = np.array(m["pca"]["std"], np.float32)
     coords = np.concatenate([[a["coords"] for a in m["anchors"]], np.diag(5 * std), np.diag(-5 * std)])
     coords = coords.astype(np.float32)
-    z = session(step_dir / "init.onnx").run(["z"], {"coords": coords})[0]
+    z = text_export.PCAInit(model, np.array(m["pca"]["components"]), np.array(m["pca"]["mean"]))(torch.from_numpy(coords))[0]
     with torch.no_grad():
-        expected = model.reconstruct(torch.from_numpy(z))[0].numpy()
+        expected = model.reconstruct(z)[0].numpy()
     unrolled = session(text_bundles["unrolled"][0] / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
-    np.testing.assert_array_equal(text_export.ort_greedy_step(step_dir, coords, m["text"]["max_len"]), expected)
+    looped = session(loop_dir / "loop.onnx").run(["tokens"], {"coords": coords})[0]
+    ends = (expected == EOS).any(1)
+    steps = (expected == EOS).argmax(1).max() + 1 if ends.all() else expected.shape[1]
+    assert looped.shape == (len(coords), steps)  # it stops at the step where the last row ends
+    np.testing.assert_array_equal(looped, expected[:, :steps])
     np.testing.assert_array_equal(unrolled, expected)
     assert unrolled.dtype == np.int64 and unrolled.shape == (len(coords), 13)
     for _, man in text_bundles.values():
@@ -195,9 +199,9 @@ def snapshot(folder):
 
 
 @pytest.mark.parametrize("variant, atol, error", [
-    ("step", 1e-4, AtolError),             # one weight off by 1e-3: values differ
+    ("loop", 1e-4, AtolError),             # one weight off by 1e-3: values differ (step.onnx, checked before the loop is built)
     ("unrolled", 1e-4, AtolError),
-    ("step", 1e9, TokenMismatchError),     # values "within atol", but the sentences change
+    ("loop", 1e9, TokenMismatchError),     # values "within atol", but the sentences change
     ("unrolled", 1e9, TokenMismatchError),
 ])
 def test_broken_graph_aborts_export(text_run, text_bundles, tmp_path, monkeypatch, variant, atol, error):
@@ -230,7 +234,7 @@ def test_check_tokens_names_the_sentences():
 
 
 def test_text_manifest_content(text_run, text_bundles):
-    files = {"step": ["encoder.onnx", "init.onnx", "manifest.json", "step.onnx", "tokenizer.json"],
+    files = {"loop": ["encoder.onnx", "loop.onnx", "manifest.json", "tokenizer.json"],
              "unrolled": ["encoder.onnx", "greedy.onnx", "manifest.json", "tokenizer.json"]}
     _, state = load_text_model(text_run)
     train = load_corpus(TextTrainConfig(**state["train_config"]))[2].train
@@ -243,20 +247,18 @@ def test_text_manifest_content(text_run, text_bundles):
         assert (folder / "tokenizer.json").read_text() == state["tokenizer"]
         tok = SentenceTokenizer.from_json(state["tokenizer"])
         assert [tok.token(i) for i in range(4)] == ["<pad>", "<s>", "</s>", "<unk>"]
-        z, h, v, k = 4, 16, len(tok), 4
+        z, v, k = 4, len(tok), 4
         assert m["graphs"]["encoder"]["inputs"] == {"tokens": {"dtype": "int64", "shape": ["batch", 13]},
                                                     "lengths": {"dtype": "int64", "shape": ["batch"]}}
         assert m["graphs"]["encoder"]["outputs"] == {"coords": {"dtype": "float32", "shape": ["batch", z]}}
-        if variant == "step":
-            assert list(m["graphs"]) == ["init", "step", "encoder"]
-            assert m["graphs"]["init"]["inputs"] == {"coords": {"dtype": "float32", "shape": ["batch", k]}}
-            assert m["graphs"]["init"]["outputs"] == {"z": {"dtype": "float32", "shape": ["batch", z]},
-                                                      "hidden": {"dtype": "float32", "shape": ["batch", h]}}
-            assert m["graphs"]["step"]["inputs"] == {"token": {"dtype": "int64", "shape": ["batch"]},
-                                                     "hidden": {"dtype": "float32", "shape": ["batch", h]},
-                                                     "z": {"dtype": "float32", "shape": ["batch", z]}}
-            assert m["graphs"]["step"]["outputs"] == {"logits": {"dtype": "float32", "shape": ["batch", v]},
-                                                      "hidden_out": {"dtype": "float32", "shape": ["batch", h]}}
+        if variant == "loop":
+            assert list(m["graphs"]) == ["loop", "encoder"]
+            assert m["graphs"]["loop"]["inputs"] == {"coords": {"dtype": "float32", "shape": ["batch", k]}}
+            assert m["graphs"]["loop"]["outputs"] == {"tokens": {"dtype": "int64", "shape": ["batch", "steps"]}}
+            parts = m["graphs"]["loop"]["validation"]["parts"]  # the pieces it is built from, each against torch
+            assert set(parts) == {"init.onnx", "step.onnx"}
+            assert set(parts["step.onnx"]["max_abs_diff"]) == {"logits", "hidden_out"}
+            assert m["graphs"]["loop"]["validation"]["max_abs_diff"] == {"tokens": 0.0}
         else:
             assert list(m["graphs"]) == ["greedy", "encoder"]
             assert m["graphs"]["greedy"]["outputs"] == {"tokens": {"dtype": "int64", "shape": ["batch", 13]},
@@ -335,6 +337,7 @@ def test_int8_export_gate_and_quantization_figure(text_run, tmp_path):
     q = m["metrics"]["quantization"]
     assert q["n"] == 1000 and 0 <= q["identical"] <= 1 and q["decoder"] == {"embed.weight": "float16"}
     assert q["encoder"]["embed.weight"] == "int8"
+    assert {g: spec["weights"] for g, spec in m["graphs"].items()} == {"greedy": "int8", "encoder": "int8"}
     model, _ = load_text_model(text_run)
     small, _ = round_module(model, q["decoder"])
     std = np.array(m["pca"]["std"], np.float32)

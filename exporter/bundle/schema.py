@@ -50,7 +50,7 @@ class Text:
     tokenizer: str                             # file: tokenizer.json, which the JS tokenizer loads
     specials: dict                             # {"pad", "unk", "bos", "eos"} -> token id
     max_len: int                               # decoder steps incl. </s>, and the encoder's input length
-    variant: str                               # "unrolled" (greedy.onnx) or "step" (init.onnx + step.onnx)
+    variant: str                               # "loop" (loop.onnx, stops at </s>) or "unrolled" (greedy.onnx)
 
 
 @dataclass

@@ -2,14 +2,15 @@
 the tokenizer (tokenizer.json, byte-level BPE: exporter/tokenizers/bpe.py, which the browser loads
 with @huggingface/tokenizers). Coordinates are full PCA coordinates (coords (B, Z)).
 
-"step":     init.onnx  coords (B, Z) -> z (B, Z), hidden (B, H)
-            step.onnx  token (B,) int64, hidden (B, H), z (B, Z) -> logits (B, V), hidden_out (B, H)
-            The browser loops: token = <s>, up to max_len steps, argmax, stop at </s>.
+"loop":     loop.onnx   coords (B, Z) -> tokens (B, steps) int64, steps <= max_len
+            The greedy loop as an ONNX Loop that stops once every row has emitted </s>
+            (export/loop.py), composed from init.onnx (coords -> z, hidden) and step.onnx (token,
+            hidden, z -> logits, hidden_out), each validated against torch first.
 "unrolled": greedy.onnx coords (B, Z) -> tokens (B, max_len) int64, logits (B, max_len, V)
             The greedy loop is unrolled at export time; it keeps going after </s>, the browser cuts.
 encoder.onnx tokens (B, max_len) int64 (w1..wn </s>, <pad> after), lengths (B,) int64 -> coords (B, Z)
 
-Both decoder layouts are kept so the browser can measure which is faster ("step" stops at </s>).
+"loop" is the default: it stops at </s>, in one session.run per batch (README, Benchmarks).
 Besides the value checks of `validate`, the greedy token sequences onnxruntime produces must equal
 torch's for every validation coordinate (incl. +-5 sigma), and each anchor must decode to exactly
 torch's greedy decode of its mu, which is the anchor's own sentence: anchors are chosen among the
@@ -24,28 +25,31 @@ the rounded model, token for token; how often the rounded decoder decodes 1,000 
 exactly as the float32 one does is reported in the manifest (metrics.quantization).
 """
 import logging
+import tempfile
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 from torch import nn
 
 from .. import bundle
 from ..atomic import check_name, slug
 from ..bundle.schema import Anchor, Axis, Dataset, GraphSpec, Latent, Manifest, PCAInfo, Text
-from ..errors import ArgumentError, AtolError, CheckpointError, TokenMismatchError
+from ..errors import ArgumentError, AtolError, CheckpointError, ShapeError, TokenMismatchError
 from ..models.text_vae import BOS, EOS, PAD, UNK
 from ..provenance import versions
 from ..space import pca as pca_
 from ..space.points import pick_anchors, validation_coords
 from ..tokenizers.bpe import SentenceTokenizer
 from .graphs import export, session
+from .loop import LoopGreedy, build_loop
 from .poster import text_poster
 from .validate import compare, validate
 from .weights import round_module, store_rounded
 
 log = logging.getLogger("latent_explorer")
-VARIANTS = ("step", "unrolled")
+VARIANTS = ("loop", "unrolled")
 WEIGHTS = ("float32", "int8")
 
 
@@ -159,25 +163,31 @@ class SentenceModel(nn.Module):
         return self.model.encode_ids(tokens, lengths), None
 
 
+def part_specs(cfg, atol):
+    """init.onnx and step.onnx, the pieces loop.onnx is built from (each validated on its own)."""
+    f32 = "float32"
+    return {"init": GraphSpec("init.onnx", {"coords": {"dtype": f32, "shape": ["batch", cfg.latent_size]}},
+                              {"z": {"dtype": f32, "shape": ["batch", cfg.latent_size]},
+                               "hidden": {"dtype": f32, "shape": ["batch", cfg.hidden]}}, atol),
+            "step": GraphSpec("step.onnx", {"token": {"dtype": "int64", "shape": ["batch"]},
+                                            "hidden": {"dtype": f32, "shape": ["batch", cfg.hidden]},
+                                            "z": {"dtype": f32, "shape": ["batch", cfg.latent_size]}},
+                              {"logits": {"dtype": f32, "shape": ["batch", cfg.vocab_size]},
+                               "hidden_out": {"dtype": f32, "shape": ["batch", cfg.hidden]}}, atol)}
+
+
 def graph_specs(variant, cfg, atol):
-    """The decoder graphs of `variant`, then the encoder: coords are (batch, Z) everywhere."""
+    """The decoder graph of `variant`, then the encoder: coords are (batch, Z) everywhere."""
     f32, k = "float32", cfg.latent_size
+    coords = {"coords": {"dtype": f32, "shape": ["batch", k]}}
     encoder = GraphSpec("encoder.onnx", {"tokens": {"dtype": "int64", "shape": ["batch", cfg.max_len]},
-                                         "lengths": {"dtype": "int64", "shape": ["batch"]}},
-                        {"coords": {"dtype": f32, "shape": ["batch", k]}}, atol)
-    if variant == "step":
-        return {"init": GraphSpec("init.onnx", {"coords": {"dtype": f32, "shape": ["batch", k]}},
-                                  {"z": {"dtype": f32, "shape": ["batch", cfg.latent_size]},
-                                   "hidden": {"dtype": f32, "shape": ["batch", cfg.hidden]}}, atol),
-                "step": GraphSpec("step.onnx", {"token": {"dtype": "int64", "shape": ["batch"]},
-                                                "hidden": {"dtype": f32, "shape": ["batch", cfg.hidden]},
-                                                "z": {"dtype": f32, "shape": ["batch", cfg.latent_size]}},
-                                  {"logits": {"dtype": f32, "shape": ["batch", cfg.vocab_size]},
-                                   "hidden_out": {"dtype": f32, "shape": ["batch", cfg.hidden]}}, atol),
+                                         "lengths": {"dtype": "int64", "shape": ["batch"]}}, coords, atol)
+    if variant == "loop":
+        return {"loop": GraphSpec("loop.onnx", coords, {"tokens": {"dtype": "int64", "shape": ["batch", "steps"]}}, 0),
                 "encoder": encoder}
     if variant != "unrolled":
         raise ArgumentError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
-    return {"greedy": GraphSpec("greedy.onnx", {"coords": {"dtype": f32, "shape": ["batch", k]}},
+    return {"greedy": GraphSpec("greedy.onnx", coords,
                                 {"tokens": {"dtype": "int64", "shape": ["batch", cfg.max_len]},
                                  "logits": {"dtype": f32, "shape": ["batch", cfg.max_len, cfg.vocab_size]}}, atol),
             "encoder": encoder}
@@ -195,26 +205,24 @@ def cut(ids):
 
 
 def check_tokens(path, expected, actual, tokenizer):
-    """Raise TokenMismatchError unless the (N, T) token arrays are identical, naming the first rows."""
-    rows = np.flatnonzero((np.asarray(expected) != np.asarray(actual)).any(1))
+    """Raise TokenMismatchError unless the (N, T) token arrays are identical on the steps both
+    ran (a loop stops once every row of its batch has emitted </s>, so each row's sentence lies
+    within them), naming the first rows that differ."""
+    expected, actual = np.asarray(expected), np.asarray(actual)
+    T = min(expected.shape[1], actual.shape[1])
+    rows = np.flatnonzero((expected[:, :T] != actual[:, :T]).any(1))
     if len(rows):
         raise TokenMismatchError(path, [f"{len(rows)} of {len(expected)} coordinates decode differently"] + [
             f"coords #{i}: torch {sentence(tokenizer, expected[i])!r}, onnxruntime {sentence(tokenizer, actual[i])!r}"
             for i in rows[:3]])
 
 
-def ort_greedy_step(folder, coords, max_len):
-    """The browser's loop, in Python: init.onnx once, then step.onnx with argmax feedback. It
-    runs all max_len steps (the browser stops once every row has ended: the ids up to each
-    row's </s> are the same)."""
-    init, step = session(folder / "init.onnx"), session(folder / "step.onnx")
-    z, hidden = init.run(["z", "hidden"], {"coords": coords})
-    token, out = np.full(len(coords), BOS, dtype=np.int64), []
-    for _ in range(max_len):
-        logits, hidden = step.run(["logits", "hidden_out"], {"token": token, "hidden": hidden, "z": z})
-        token = logits.argmax(-1).astype(np.int64)
-        out.append(token)
-    return np.stack(out, 1)
+def ort_greedy(folder, coords):
+    """Greedy tokens (N, T) of a text bundle's decoder in Python onnxruntime, whichever layout
+    the folder holds (loop.onnx: T = the steps its batch took; greedy.onnx: T = max_len)."""
+    folder = Path(folder)
+    graph = folder / "loop.onnx" if (folder / "loop.onnx").is_file() else folder / "greedy.onnx"
+    return session(graph).run(["tokens"], {"coords": np.asarray(coords, np.float32)})[0]
 
 
 @torch.no_grad()
@@ -329,7 +337,7 @@ def quantization_identity(float_model, small_model, n=1000, seed=0):
 
 
 def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, encoder_texts=(), name=None,
-                       title=None, provenance=None, metrics=None, atol=1e-4, seed=0, variant="step",
+                       title=None, provenance=None, metrics=None, atol=1e-4, seed=0, variant="loop",
                        weights="float32", dataset=None, n_anchors=30, range_sigma=3.0, max_len=33):
     """Export a sentence model's decoder and encoder, its tokenizer (a SentenceTokenizer) and the
     PCA of `latents` (N, Z), e.g. posterior means of the training sentences, as a text bundle in
@@ -379,36 +387,45 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
         own = model.reconstruct(torch.from_numpy(latents[anchor_idx]))[0].numpy()  # each anchor's from its mu
     example = torch.from_numpy(coords[:2])
 
-    def int8(path, stored):
+    def int8(path, stored, spec):
         strip_metadata(path)
         if stored and not store_rounded(path, stored):
             raise ArgumentError(f"{path.name}: none of the weights {', '.join(stored)} found among its initializers")
+        spec.weights = weights if stored else "float32"
 
     with bundle.staged(out) as tmp:
-        if variant == "step":
-            export(init, [example], tmp / "init.onnx", specs["init"])
-            validate(tmp / "init.onnx", init, specs["init"], {"coords": coords})
-            inputs = step_inputs(model, z, seed)
-            step = Step(model).eval()
-            export(step, [torch.from_numpy(inputs[n][:2]) for n in ("token", "hidden", "z")],
-                   tmp / "step.onnx", specs["step"])
-            int8(tmp / "step.onnx", dec_stored)
-            validate(tmp / "step.onnx", step, specs["step"], inputs)
-            decoded, last = ort_greedy_step(tmp, coords, model.cfg.max_len), tmp / "step.onnx"
+        if variant == "loop":
+            last = tmp / "loop.onnx"
+            parts = part_specs(model.cfg, atol)
+            with tempfile.TemporaryDirectory() as scratch:  # the pieces are validated, then composed
+                scratch = Path(scratch)
+                export(init, [example], scratch / "init.onnx", parts["init"])
+                validate(scratch / "init.onnx", init, parts["init"], {"coords": coords})
+                inputs = step_inputs(model, z, seed)
+                step = Step(model).eval()
+                export(step, [torch.from_numpy(inputs[n][:2]) for n in ("token", "hidden", "z")],
+                       scratch / "step.onnx", parts["step"])
+                int8(scratch / "step.onnx", dec_stored, specs["loop"])
+                validate(scratch / "step.onnx", step, parts["step"], inputs)
+                onnx.save(build_loop(scratch / "init.onnx", scratch / "step.onnx", model.cfg.max_len), str(last))
+            reference = LoopGreedy(init, model.cfg.max_len).eval()
         else:
-            greedy_, last = PCAGreedy(model, pca.components_, pca.mean_).eval(), tmp / "greedy.onnx"
-            export(greedy_, [example], last, specs["greedy"])
-            int8(last, dec_stored)
-            try:
-                validate(last, greedy_, specs["greedy"], {"coords": coords})
-            except AtolError:  # say which sentences changed, if that is what happened
-                check_tokens(last, expected, session(last).run(["tokens"], {"coords": coords})[0], tokenizer)
-                raise
-            decoded = session(last).run(["tokens"], {"coords": coords})[0]
+            last = tmp / "greedy.onnx"
+            reference = PCAGreedy(model, pca.components_, pca.mean_).eval()
+            export(reference, [example], last, specs["greedy"])
+            int8(last, dec_stored, specs["greedy"])
+        role = next(iter(specs))
+        try:
+            validate(last, reference, specs[role], {"coords": coords})
+        except (AtolError, ShapeError):  # say which sentences changed, if that is what happened
+            check_tokens(last, expected, ort_greedy(tmp, coords), tokenizer)
+            raise
+        if variant == "loop":
+            specs[role].validation["parts"] = {p.file: p.validation for p in parts.values()}
+        decoded = ort_greedy(tmp, coords)
         check_tokens(last, expected, decoded, tokenizer)
         zero = np.zeros((1, model.cfg.latent_size), np.float32)  # the first point the element shows
-        mean_ids = (ort_greedy_step(tmp, zero, model.cfg.max_len) if variant == "step"
-                    else session(last).run(["tokens"], {"coords": zero})[0])[0]
+        mean_ids = ort_greedy(tmp, zero)[0]
         check_tokens(last, own, decoded[-len(anchor_idx):], tokenizer)
         anchor_texts = [texts[i] for i in anchor_idx]
         metrics["anchors"] = {**anchor_fidelity(own, anchor_texts, tokenizer),
@@ -417,7 +434,7 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
         inputs = encoder_inputs(model, list(encoder_texts)[:512], tokenizer, seed)
         export(enc, [torch.from_numpy(inputs[n][:2]) for n in ("tokens", "lengths")], tmp / "encoder.onnx",
                specs["encoder"])
-        int8(tmp / "encoder.onnx", enc_stored)
+        int8(tmp / "encoder.onnx", enc_stored, specs["encoder"])
         validate(tmp / "encoder.onnx", enc, specs["encoder"], inputs)
         with torch.no_grad():  # the unrolled encoder equals nn.GRU's, through the PCA
             mu = enc_model.encode(torch.from_numpy(inputs["tokens"]), torch.from_numpy(inputs["lengths"]))[0]
@@ -458,7 +475,7 @@ def test_metrics_summary(m):
     return out
 
 
-def export_text_run(run_dir, out, sliders=5, name=None, variant="step", weights="float32", atol=1e-4):
+def export_text_run(run_dir, out, sliders=5, name=None, variant="loop", weights="float32", atol=1e-4):
     """PCA on the training sentences' latent means of a trained run, then export_text_bundle.
     The test metrics (with the LM baseline's, once `compare_with_lm` has run) come from the
     run's checkpoint."""

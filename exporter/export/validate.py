@@ -19,8 +19,9 @@ log = logging.getLogger("latent_explorer")
 
 
 def _shape_ok(declared, actual, batch):
+    """"batch" is the inputs' batch; "steps" (a loop's output length) is any positive length."""
     return len(declared) == len(actual) and all(
-        (d == "batch" and a == batch) or d == a for d, a in zip(declared, actual))
+        (d == "batch" and a == batch) or (d == "steps" and a >= 1) or d == a for d, a in zip(declared, actual))
 
 
 @torch.no_grad()

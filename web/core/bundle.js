@@ -78,7 +78,7 @@ const f32 = (...shape) => ({ dtype: 'float32', shape });
 const i64 = (...shape) => ({ dtype: 'int64', shape });
 /**
  * Per layout: graph role -> {inputs, outputs, optional} -> name -> {dtype, shape}. In shapes,
- * "batch" is the dynamic axis; other names are sizes: those in SIZES come from the manifest,
+ * "batch" and "steps" (a loop's output length) are dynamic axes; other names are sizes: those in SIZES come from the manifest,
  * the rest (vocab, hidden) are bound by their first use and must agree everywhere (vocab also
  * with the tokenizer's file). Every coordinate is `coords [batch, Z]`: the full point.
  */
@@ -99,13 +99,12 @@ export const LAYOUTS = {
       outputs: { tokens: i64('batch', 'max_len'), logits: f32('batch', 'max_len', 'vocab') } },
     encoder: TEXT_ENCODER,
   },
-  'text/step': {
-    init: { inputs: { coords: f32('batch', 'Z') }, outputs: { z: f32('batch', 'Z'), hidden: f32('batch', 'hidden') } },
-    step: { inputs: { token: i64('batch'), hidden: f32('batch', 'hidden'), z: f32('batch', 'Z') },
-      outputs: { logits: f32('batch', 'vocab'), hidden_out: f32('batch', 'hidden') } },
+  'text/loop': { // the greedy loop as an ONNX Loop: it stops once every row has emitted </s>
+    loop: { inputs: { coords: f32('batch', 'Z') }, outputs: { tokens: i64('batch', 'steps') } },
     encoder: TEXT_ENCODER,
   },
 };
+const DYNAMIC = new Set(['batch', 'steps']);
 const SIZES = { Z: ['latent.size', Z], height: ['image.height', (m) => m.image.height],
   width: ['image.width', (m) => m.image.width], channels: ['image.channels', (m) => m.image.channels ?? 1],
   max_len: ['text.max_len', (m) => m.text.max_len] };
@@ -138,7 +137,7 @@ export function sizesOf(m) {
 export function outputShapes(m) {
   const sizes = sizesOf(m);
   return Object.fromEntries(Object.entries(graphsOf(m)).map(([g, spec]) => [g, Object.fromEntries(
-    Object.entries(spec.outputs).map(([name, { shape }]) => [name, shape.map((d) => (d === 'batch' ? d : sizes[d]))]))]));
+    Object.entries(spec.outputs).map(([name, { shape }]) => [name, shape.map((d) => (DYNAMIC.has(d) ? d : sizes[d]))]))]));
 }
 
 /**
@@ -151,13 +150,13 @@ export function mismatch(shape, template, sizes, { strict }) {
   const ok = Array.isArray(shape) && shape.length === template.length && template.every((d, i) => {
     const got = shape[i];
     const symbolic = typeof got !== 'number' || got < 0;
-    if (d === 'batch') return strict ? got === 'batch' : symbolic;
+    if (DYNAMIC.has(d)) return strict ? got === d : symbolic;
     if (!strict && symbolic) return true;
     if (!Number.isInteger(got) || got < 1) return false;
     sizes[d] ??= got;
     return got === sizes[d];
   });
-  return ok ? null : template.map((d) => (d === 'batch' ? 'batch' : sizes[d] ?? d));
+  return ok ? null : template.map((d) => (DYNAMIC.has(d) ? d : sizes[d] ?? d));
 }
 
 /** The manifest's `graphs`: the layout's graphs (optional ones if present) with their names, dtypes and shapes. */

@@ -22,17 +22,16 @@ export class ImageDecoder {
 }
 
 /**
- * Greedy decoding of a sentence VAE. manifest.text.variant says how: "step" runs one GRU step
- * per session.run, looped here; "unrolled" runs the whole greedy loop inside one graph. Either
- * way a row is cut before its first </s>, so <s>, </s> and <pad> never reach the page.
+ * Greedy decoding of a sentence VAE in one session.run: manifest.text.variant "loop" (loop.onnx,
+ * an ONNX Loop that stops once every row has emitted </s>) or "unrolled" (greedy.onnx, all
+ * max_len steps). Either way a row is cut before its first </s>, so <s>, </s> and <pad> never
+ * reach the page.
  */
 export class SentenceDecoder {
   constructor(graphs, manifest) {
-    this.graphs = graphs;
+    this.graph = graphs.loop ?? graphs.greedy;
     this.Z = manifest.latent.size;
     this.specials = manifest.text.specials; // {pad, unk, bos, eos} -> ids
-    this.maxLen = manifest.text.max_len;
-    this.variant = manifest.text.variant;
   }
 
   /** Ids of one row (no <s>), cut before the first </s>, no <pad>. */
@@ -42,43 +41,12 @@ export class SentenceDecoder {
   }
 
   /** coords: Float32Array [n * Z] -> one array of token ids per row (the page turns them into text: sentenceOf). */
-  decode(coords, n) {
-    return this.variant === 'unrolled' ? this.unrolled(coords, n) : this.steps(coords, n);
-  }
-
-  async unrolled(coords, n) {
+  async decode(coords, n) {
+    // loop.onnx:   coords float32 [n, Z] -> tokens int64 [n, steps], steps <= max_len
     // greedy.onnx: coords float32 [n, Z] -> tokens int64 [n, max_len], logits float32 [n, max_len, V]
-    const { tokens } = await this.graphs.greedy.run({ coords: { data: coords, dims: [n, this.Z] } });
+    const { tokens } = await this.graph.run({ coords: { data: coords, dims: [n, this.Z] } });
     const T = tokens.dims[1];
     return Array.from({ length: n }, (_, b) => this.row(Array.from(tokens.data.subarray(b * T, (b + 1) * T), Number)));
-  }
-
-  async steps(coords, n) {
-    const { init, step } = this.graphs;
-    // init.onnx: coords float32 [n, Z] -> z float32 [n, Z], hidden float32 [n, H]
-    const { z, hidden } = await init.run({ coords: { data: coords, dims: [n, this.Z] } });
-    const ids = Array.from({ length: n }, () => []);
-    const token = new BigInt64Array(n).fill(BigInt(this.specials.bos));
-    let h = hidden;
-    let open = n;
-    for (let t = 0; t < this.maxLen && open > 0; t++) {
-      // step.onnx: token int64 [n], hidden float32 [n, H], z float32 [n, Z]
-      //         -> logits float32 [n, V], hidden_out float32 [n, H]
-      const out = await step.run({ token: { data: token, dims: [n] }, hidden: h, z });
-      const logits = out.logits.data;
-      const V = out.logits.dims[1];
-      for (let b = 0; b < n; b++) {
-        let best = 0;
-        for (let v = 1; v < V; v++) if (logits[b * V + v] > logits[b * V + best]) best = v;
-        if (ids[b].at(-1) !== this.specials.eos) {
-          ids[b].push(best);
-          if (best === this.specials.eos) open--;
-        }
-        token[b] = BigInt(best);
-      }
-      h = out.hidden_out;
-    }
-    return ids.map((row) => this.row(row));
   }
 }
 
@@ -88,4 +56,9 @@ export function makeDecoder(graphs, manifest) {
 }
 
 /** A decoded row of ids -> {ids, tokens, text}, through the bundle's tokenizer (core/tokenizer.js). */
-export const sentenceOf = (ids, tokenizer) => ({ ids, tokens: ids.map((i) => tokenizer.token(i)), text: tokenizer.decode(ids) });
+// A loop graph has no logits whose size the manifest checks against the tokenizer: its ids are checked here.
+export function sentenceOf(ids, tokenizer) {
+  const outside = ids.find((i) => !(i >= 0 && i < tokenizer.size));
+  if (outside !== undefined) throw new Error(`the decoder gave token id ${outside}, outside the tokenizer's ${tokenizer.size} entries`);
+  return { ids, tokens: ids.map((i) => tokenizer.token(i)), text: tokenizer.decode(ids) };
+}
