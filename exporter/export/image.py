@@ -21,10 +21,14 @@ from ..space.points import pick_anchors, validation_coords
 from .graphs import export, session
 from .poster import image_poster
 from .validate import compare, validate
-from .weights import ATOL, MODES, compress
+from .weights import INT8_MIN_INPUTS, MIN_SIZE, MODES, compress, round_image_module, store_rounded
 
 log = logging.getLogger("latent_explorer")
 ENCODER_ATOL = {"float16": 5e-3, "int8": 0.1}  # compressed encoders: max coordinate error, in units of the largest std
+METHOD = {"float16": f"float16 for weights of >= {MIN_SIZE} values",
+          "int8": f"int8 with one scale per row, codes by GPTQ (damping 1e-3, on calibration_coords: other seeds' "
+                  f"validation coords and training points) for Linear layers with >= {INT8_MIN_INPUTS} inputs, "
+                  f"float16 for the other weights of >= {MIN_SIZE} values"}
 PREPROCESS = {"background": 0.0, "ink": 1.0, "resize": "area"}  # training images: light ink on a dark ground
 
 
@@ -63,6 +67,22 @@ def _encoder_inputs(images, decoded, seed):
     return np.concatenate(parts)
 
 
+def calibration_coords(std, train_coords, seed, exclude=(), n=4096):
+    """The coordinates GPTQ rounds an int8 decoder on (`round_image_module`): n of
+    validation_coords(std, 1024, seed + 1000 + i) (random +-5 sigma corners and Gaussian draws up
+    to 3 sigma) without their origin and +-5 sigma axis points, which every seed shares, plus n
+    training points' coordinates (all of them if fewer) chosen with `seed`; any row equal to one in
+    `exclude` is left out. The export passes its gate's points (validation_coords(std, seed=seed)
+    and the anchors) as `exclude`, so the gate checks the rounding on points it was not fitted to."""
+    shared = 2 * len(std) + 1
+    parts = [validation_coords(std, 1024 + shared, seed=seed + 1000 + i)[shared:] for i in range(-(-n // 1024))]
+    rng = np.random.default_rng(seed)
+    take = rng.choice(len(train_coords), min(n, len(train_coords)), replace=False)
+    calib = np.concatenate([*parts, np.asarray(train_coords, np.float32)[np.sort(take)]]).astype(np.float32)
+    skip = {r.tobytes() for r in np.asarray(exclude, np.float32).reshape(-1, calib.shape[1])}
+    return calib[[r.tobytes() not in skip for r in calib]]
+
+
 def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sliders=5, labels=None,
                         label_names=None, name=None, dataset=None, title=None, provenance=None, metrics=None,
                         preprocess=None, n_anchors=30, range_sigma=3.0, atol=1e-5, seed=0, weights="float32"):
@@ -72,9 +92,14 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
 
     `encoder` (optional) maps images (B, H, W[, 3]) to mu (B, Z); with it the bundle gets encoder.onnx
     and the element a drawing pad. `images` (optional, held-out images) are used to validate it.
-    `labels` (N,) and `label_names` label the anchors. `weights` stores the big weight matrices
-    as float32 (default), float16 or int8 (see export/weights.py); the gate then allows that
-    mode's tolerance. Raises ExportValidationError (and leaves any bundle already at `out`
+    `labels` (N,) and `label_names` label the anchors. `weights` stores the decoder's big weights
+    as float32 (default), float16 or int8 (`round_image_module` in export/weights.py: int8 with
+    one scale per row, codes picked by GPTQ on `calibration_coords`, for Linear layers with >= 64
+    inputs, float16 for the other weights of >= 1,024 values): the torch decoder is
+    rounded first, the file stores exactly its weights, and the gate holds the file to that
+    rounded decoder at `atol`; the difference to float32 is recorded in metrics["quantization"].
+    A compressed encoder is stored by `compress` and checked against the float32 encoder with
+    ENCODER_ATOL. Raises ExportValidationError (and leaves any bundle already at `out`
     untouched) if onnxruntime disagrees with torch by more than the atol."""
     latents = np.asarray(latents, dtype=np.float32)
     if latents.ndim != 2 or not np.isfinite(latents).all():
@@ -92,24 +117,41 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
     module = PCADecoder(decoder, pca.components_, pca.mean_, image_shape).eval()
     if weights not in MODES:
         raise ArgumentError(f"--weights {weights}: choose one of {', '.join(MODES)}")
-    tol = max(atol, ATOL[weights] or 0.0)
     spec = GraphSpec("decoder.onnx", {"coords": {"dtype": "float32", "shape": ["batch", z]}},
-                     {"pixels": {"dtype": "float32", "shape": ["batch", *image_shape]}}, tol, weights=weights)
+                     {"pixels": {"dtype": "float32", "shape": ["batch", *image_shape]}}, atol, weights=weights)
     coords = validation_coords(std, seed=seed)
     anchor_idx = pick_anchors(None if labels is None else np.asarray(labels), n_anchors, seed, len(latents))
     anchor_coords = pca.transform(latents[anchor_idx].astype(np.float64)).astype(np.float32)
     graphs = {"decoder": spec}
+    metrics = dict(metrics or {})
     with bundle.staged(out) as tmp:
         path = tmp / spec.file
         export(module, [torch.from_numpy(coords[:2])], path, spec)
-        float32 = session(path).run(["pixels"], {"coords": coords})[0]
-        compress(path, weights)
+        float32 = {k: session(path).run(["pixels"], {"coords": c})[0] for k, c in (("val", coords), ("anchors", anchor_coords))}
+        if weights != "float32":  # the file is then exactly this rounded decoder
+            calib = None
+            if weights == "int8":
+                calib = (torch.from_numpy(calibration_coords(std, pca.transform(latents.astype(np.float64)), seed,
+                                                            exclude=np.concatenate([coords, anchor_coords]))),)
+            module, stored = round_image_module(module, weights, calib)
+            export(module, [torch.from_numpy(coords[:2])], path, spec)
+            missing = sorted(set(stored) - set(store_rounded(path, stored)))
+            if missing:
+                raise ExportValidationError(path, [f"--weights {weights}: {', '.join(missing)} not found among the "
+                                                   "graph's initializers, so they would stay float32"])
         validate(path, module, spec, {"coords": np.concatenate([coords, anchor_coords])})
         with torch.no_grad():  # an anchor decodes to the model's own reconstruction: decoder(mu), no PCA
-            recon = decoder(torch.from_numpy(latents[anchor_idx])).reshape(-1, *image_shape).numpy()
+            recon = module.decoder(torch.from_numpy(latents[anchor_idx])).reshape(-1, *image_shape).numpy()
         compare(path, spec, {"coords": anchor_coords}, {"pixels": recon}, "anchors")
         pixels = session(path).run(["pixels"], {"coords": coords})[0]
-        spec.validation["vs_float32_graph"] = float(np.abs(pixels - float32).max())
+        spec.validation["vs_float32_graph"] = float(np.abs(pixels - float32["val"]).max())
+        if weights != "float32":
+            anchors_diff = np.abs(session(path).run(["pixels"], {"coords": anchor_coords})[0] - float32["anchors"]).max()
+            metrics["quantization"] = {
+                "method": METHOD[weights],
+                "weights": {name: entry[0] for name, entry in stored.items()},
+                "max_pixel_diff_vs_float32": spec.validation["vs_float32_graph"], "n": len(coords),
+                "anchors_max_pixel_diff_vs_float32": float(anchors_diff), "n_anchors": len(anchor_coords)}
         if pixels.min() < 0 or pixels.max() > 1:
             raise ExportValidationError(path, [f"pixels range [{pixels.min():.3g}, {pixels.max():.3g}] is "
                                                "outside [0, 1]; end the decoder with a sigmoid"])
@@ -137,7 +179,7 @@ def export_image_bundle(decoder, latents, out, *, encoder=None, images=None, sli
                      for i, c in zip(anchor_idx, anchor_coords)],
             dataset=Dataset(dataset, list(label_names or []), len(latents)),
             provenance={"versions": versions(), **(provenance or {})},
-            metrics=dict(metrics or {}), poster=image_poster(path, z)))
+            metrics=metrics, poster=image_poster(path, z)))
     log.info("wrote %s: Z=%d, %d sliders, encoder: %s", out, z, len(manifest.axes), "yes" if encoder else "no")
     return manifest
 

@@ -6,7 +6,10 @@ one scale per output channel, symmetric, so it covers Gemm, Conv and ConvTranspo
 Everything after runs in float32, as before, so onnxruntime-web runs it on every backend.
 Small initializers (biases, the PCA) stay float32: they cost nothing and carry the offsets.
 
-The export gate then checks the compressed file against torch with the tolerance of its mode.
+`compress` rounds the file only (image encoders: the gate then allows ENCODER_ATOL in
+export/image.py). The decoders round the torch model first and store exactly its weights
+(`round_module` / `store_rounded` for sentence models, `round_image_module` for image decoders), so
+their gate holds the file to the rounded model at the graph's own atol.
 """
 import numpy as np
 import onnx
@@ -15,11 +18,8 @@ from onnx import TensorProto, helper, numpy_helper
 from ..errors import ArgumentError
 
 MODES = ("float32", "float16", "int8")
-# The gate's tolerance for pixels against torch float32 (None: the graph's own atol). int8 weights
-# move pixels by up to ~0.07 at +-5 sigma on the FashionMNIST conv decoder (about 0.01 at typical
-# points); its gate only catches a broken file, and the measured difference is recorded.
-ATOL = {"float32": None, "float16": 5e-3, "int8": 0.15}
 MIN_SIZE = 1024  # initializers with fewer values stay float32
+INT8_MIN_INPUTS = 64  # round_image_module: Linear layers with fewer inputs are float16, not int8
 
 
 def compress(path, mode):
@@ -149,3 +149,63 @@ def store_rounded(path, stored):
     model.graph.node.extend(nodes)
     onnx.save(model, str(path))
     return found
+
+
+# --- exact compressed image decoders ----------------------------------------------------------
+# The same for an image decoder: the torch model is rounded first and the file stores exactly
+# its weights, so the gate holds the file to the rounded model at the graph's own atol, and what
+# the compression costs is measured against float32 separately (metrics["quantization"]).
+
+def round_image_module(module, mode, calib=None):
+    """A deep copy of `module` with the weights of its layers that have >= MIN_SIZE values
+    rounded for `mode` ("float16" or "int8"), and the `stored` dict `store_rounded` takes.
+
+    float16: every such weight as float16. int8: the weight matrices of nn.Linear layers with >=
+    INT8_MIN_INPUTS inputs as int8 with one scale per row, the codes picked by GPTQ (export/gptq.py)
+    on the inputs each layer gets when the copy, rounded so far, runs `calib` (a tuple of module
+    inputs); round-to-nearest without `calib`. The rest as float16: with few inputs GPTQ has
+    little to spread a column's error over (the FashionMNIST decoder's 16 -> 256 layer in int8
+    took its max pixel difference from 3.4/255 to 11/255, for 8 KB), and convolution kernels are
+    small next to the matrices. Layers are rounded in the order the forward calls them, so a later
+    layer's GPTQ sees the earlier ones' rounding."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    from .gptq import gptq_int8_rows, layer_inputs
+    if mode not in ("float16", "int8"):
+        raise ArgumentError(f"weights must be float16 or int8, got {mode!r}")
+    module = copy.deepcopy(module).eval()
+    names = {m: n for n, m in module.named_modules() if isinstance(getattr(m, "weight", None), nn.Parameter)}
+    called = []                                    # the layers in the order the forward calls them
+    hooks = [m.register_forward_pre_hook(lambda m, _: called.append(m)) for m in names]
+    try:
+        if calib is not None:
+            with torch.no_grad():
+                module(*[a[:2] for a in calib])
+    finally:
+        for h in hooks:
+            h.remove()
+    layers = list(dict.fromkeys(called + list(names)))
+    stored = {}
+    for layer in layers:
+        p = layer.weight
+        if p.dtype != torch.float32 or p.numel() < MIN_SIZE:
+            continue
+        w = p.detach().cpu().numpy()
+        if mode == "int8" and isinstance(layer, nn.Linear) and layer.in_features >= INT8_MIN_INPUTS:
+            if calib is not None:
+                q, scale = gptq_int8_rows(w, layer_inputs(module, layer, *calib))
+            else:
+                q, scale = int8_rows(w)
+            back = (q.astype(np.float32) * scale[:, None]).astype(np.float32)
+            entry = ("int8", q, scale, back)
+        else:
+            q = w.astype(np.float16)
+            back = q.astype(np.float32)
+            entry = ("float16", q, None, back)
+        with torch.no_grad():
+            p.copy_(torch.from_numpy(back))
+        stored[f"{names[layer]}.weight".lstrip(".")] = entry
+    return module, stored
