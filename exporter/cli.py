@@ -397,7 +397,8 @@ def parser():
     e.add_argument("--name", help="bundle name: a-z, 0-9, '.', '_', '-' (default: from the --out folder's name)")
     e.add_argument("--weights", choices=("float32", "float16", "int8"), default="float32",
                    help="images: store the big weight matrices as float32 (default), float16 (half the size) or "
-                        "int8 (a quarter; pixels move by up to a few percent), restored to float32 at load time; "
+                        "int8 (GPTQ codes, about a quarter; pixels move by up to 4/255 on the shipped model), "
+                        "restored to float32 at load time; "
                         "sentences: int8 stores the encoder's embedding as int8, the decoder's embedding (= the "
                         "tied output layer) and the encoder's GRU as float16, the decoder's GRU stays float32, and "
                         "the export gate holds the file to the rounded model's tokens")
