@@ -249,6 +249,12 @@ def test_drawing_pad_shows_the_decode_of_the_drawing(page, http_server, digits_b
     np.testing.assert_allclose(last["point"], point[0], atol=1e-5)
     assert page.evaluate("document.querySelector('latent-explorer').point") == last["point"]
     np.testing.assert_allclose(main_canvas(page), ort_decode(digits_bundle, point)[0], atol=1 / 255 + 1e-6)
+    # After Clear and a new stroke (the pad re-reads only the blocks a stroke touched), still exact.
+    page.locator("latent-explorer").get_by_role("button", name="Clear").click()
+    stroke(page, [(0.6, 0.7), (0.2, 0.4)])
+    again = np.array(page.evaluate("changes.at(-1)")["input"], np.float32).reshape(H, W)
+    np.testing.assert_allclose(again, pad_canvas(page).reshape(H, s, W, s).mean((1, 3)) / 255, atol=1e-6)
+    assert again[:, :W // 2].max() > 0.5 and not np.array_equal(again, pixels)
     # Your drawing joins both interpolation pickers.
     for name in ("interpolate from", "interpolate to"):
         options = page.locator(f"latent-explorer select[aria-label='{name}'] option").all_text_contents()

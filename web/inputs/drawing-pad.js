@@ -52,10 +52,33 @@ export function drawingPad(ctx) {
   const note = el('p', { className: 'note', role: 'status', hidden: true });
   const say = (text) => { note.textContent = text; note.hidden = !text; };
 
-  const blank = () => { g.fillStyle = grey(prep.background); g.fillRect(0, 0, canvas.width, canvas.height); };
+  // The area average is kept, and a stroke re-reads only the s × s blocks it touched: reading the
+  // whole pad on every pen move allocated its 0.25 MB again each time, and the page's garbage
+  // collector paid for it while the user drew (a 10 ms pause in a traced pen drag).
+  const average = new Float32Array(H * W * channels);
+  let touched = null; // [x0, y0, x1, y1]: the blocks, in block units, drawn on since the last read
+  const touchAll = () => { touched = [0, 0, W, H]; };
+  const touch = (x0, y0, x1, y1) => {
+    const box = [Math.max(0, Math.floor(x0 / s)), Math.max(0, Math.floor(y0 / s)),
+      Math.min(W, Math.ceil(x1 / s)), Math.min(H, Math.ceil(y1 / s))];
+    touched = touched ? [Math.min(touched[0], box[0]), Math.min(touched[1], box[1]),
+      Math.max(touched[2], box[2]), Math.max(touched[3], box[3])] : box;
+  };
+  const blank = () => { g.fillStyle = grey(prep.background); g.fillRect(0, 0, canvas.width, canvas.height); touchAll(); };
   blank();
-  /** The pad as the encoder reads it: Float32Array [H * W] (grey) or [H * W * 3] (RGB). */
-  const pixels = () => areaAverage(g.getImageData(0, 0, canvas.width, canvas.height).data, W, H, s, channels);
+  /** The pad as the encoder reads it: Float32Array [H * W] (grey) or [H * W * 3] (RGB), a fresh copy. */
+  const pixels = () => {
+    if (touched) {
+      const [x0, y0, x1, y1] = touched;
+      touched = null;
+      if (x1 > x0 && y1 > y0) {
+        const part = areaAverage(g.getImageData(x0 * s, y0 * s, (x1 - x0) * s, (y1 - y0) * s).data, x1 - x0, y1 - y0, s, channels);
+        const row = (x1 - x0) * channels;
+        for (let y = y0; y < y1; y++) average.set(part.subarray((y - y0) * row, (y - y0 + 1) * row), (y * W + x0) * channels);
+      }
+    }
+    return average.slice();
+  };
 
   // --- encode while drawing: one encode + decode in flight, the latest input wins ---------------
   let dirty = false;
@@ -91,7 +114,11 @@ export function drawingPad(ctx) {
   const stroke = (points) => {
     g.strokeStyle = g.fillStyle = colour ? colour.value : grey(prep.ink);
     g.lineWidth = brush.valueAsNumber * s;
+    const reach = g.lineWidth / 2 + 2; // the brush's radius and its anti-aliased edge
     for (const p of points) {
+      const from = last ?? p;
+      touch(Math.min(from[0], p[0]) - reach, Math.min(from[1], p[1]) - reach,
+        Math.max(from[0], p[0]) + reach, Math.max(from[1], p[1]) + reach);
       g.beginPath();
       if (last) {
         g.moveTo(...last);
@@ -132,6 +159,7 @@ export function drawingPad(ctx) {
     tiny.getContext('2d').putImageData(image, 0, 0);
     g.imageSmoothingEnabled = false;
     g.drawImage(tiny, 0, 0, s * W, s * H);
+    touchAll();
   }
   // What other panels use (panels/edit.js: draw over the decode, then make a direction of the edit).
   ctx.pad = { pixels, put, element: canvas };
@@ -179,6 +207,7 @@ export function drawingPad(ctx) {
         bitmap.close();
         g.imageSmoothingEnabled = false;
         g.drawImage(tiny, 0, 0, s * W, s * H);
+        touchAll();
         say(`Your image was resized to ${W} × ${H} and used in colour, as it is.`);
         changed('file');
         return;
