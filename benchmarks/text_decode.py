@@ -24,7 +24,8 @@ from playwright.sync_api import sync_playwright
 from runtime import PAGE
 
 from exporter.export.graphs import session
-from exporter.export.text import encoder_rows, ort_greedy
+from exporter.export.text_checks import ort_greedy
+from exporter.export.text_modules import encoder_rows
 from exporter.models.text_vae import EOS
 from exporter.space.points import validation_coords
 from exporter.tokenizers.bpe import SentenceTokenizer

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from test_text_browser import SUBJECTS, VERBS, cut, text_server, text_site  # noqa: F401  (session fixtures)
 
 from exporter.export.graphs import session
-from exporter.export.text import ort_greedy
+from exporter.export.text_checks import ort_greedy
 from exporter.models.text_vae import EOS, PAD
 from exporter.tokenizers.bpe import SentenceTokenizer, normalize
 

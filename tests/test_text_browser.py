@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, SHIPPED, free_port, serve_site
 from test_runtime_browser import EVENTS, hold
 
-from exporter.export.text import ort_greedy
+from exporter.export.text_checks import ort_greedy
 from exporter.models.text_vae import EOS
 from exporter.space.points import validation_coords
 from exporter.tokenizers.bpe import SentenceTokenizer

@@ -15,7 +15,9 @@ from onnx import numpy_helper
 from exporter.errors import AtolError, DataError, TokenMismatchError
 from exporter.export import text as text_export
 from exporter.export.graphs import session
-from exporter.export.text import check_tokens, export_text_run
+from exporter.export.text import export_text_run
+from exporter.export.text_checks import check_tokens
+from exporter.export.text_modules import PCAInit
 from exporter.models.text_vae import BOS, EOS, GRULM, TextVAE, TextVAEConfig
 from exporter.tokenizers.bpe import SentenceTokenizer
 from exporter.train.text import (
@@ -140,7 +142,7 @@ def test_exported_greedy_tokens_equal_torch(text_run, text_bundles):
     std = np.array(m["pca"]["std"], np.float32)
     coords = np.concatenate([[a["coords"] for a in m["anchors"]], np.diag(5 * std), np.diag(-5 * std)])
     coords = coords.astype(np.float32)
-    z = text_export.PCAInit(model, np.array(m["pca"]["components"]), np.array(m["pca"]["mean"]))(torch.from_numpy(coords))[0]
+    z = PCAInit(model, np.array(m["pca"]["components"]), np.array(m["pca"]["mean"]))(torch.from_numpy(coords))[0]
     with torch.no_grad():
         expected = model.reconstruct(z)[0].numpy()
     unrolled = session(text_bundles["unrolled"][0] / "greedy.onnx").run(["tokens"], {"coords": coords})[0]
@@ -159,7 +161,7 @@ def test_exported_greedy_tokens_equal_torch(text_run, text_bundles):
 def test_sentence_points_are_the_models_own(text_run, text_bundles):
     """Anchors hold full coordinates: each decodes to torch's greedy decode of its own mu; the
     exported encoder maps real sentences to the coordinates of their mu."""
-    from exporter.export.text import encoder_inputs
+    from exporter.export.text_modules import encoder_inputs
     from exporter.space.encode import sentence_means
     from exporter.space.pca import fit_pca
     from exporter.train.text import TextTrainConfig, load_corpus
@@ -324,7 +326,6 @@ def test_int8_export_gate_and_quantization_figure(text_run, tmp_path):
     DequantizeLinear) and float16 in the decoder (Cast), the encoder's GRU matrices float16; the
     gate holds each file to the torch model rounded the same way; the manifest reports how often
     the rounded decoder decodes prior samples as float32 does."""
-    from exporter.export.text import PCAInit
     from exporter.export.weights import round_module
     m = export_text_run(text_run, tmp_path / "q", sliders=3, variant="unrolled", weights="int8").to_json()
     g = onnx.load(str(tmp_path / "q" / "greedy.onnx"))

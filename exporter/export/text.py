@@ -31,20 +31,21 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from torch import nn
 
 from .. import bundle
 from ..atomic import check_name, slug
 from ..bundle.schema import Anchor, Axis, Dataset, GraphSpec, Latent, Manifest, PCAInfo, Text
-from ..errors import ArgumentError, AtolError, CheckpointError, ShapeError, TokenMismatchError
+from ..errors import ArgumentError, AtolError, CheckpointError, ShapeError
 from ..models.text_vae import BOS, EOS, PAD, UNK
 from ..provenance import versions
 from ..space import pca as pca_
-from ..space.points import pick_anchors, validation_coords
+from ..space.points import validation_coords
 from ..tokenizers.bpe import SentenceTokenizer
-from .graphs import export, session
+from .graphs import export
 from .loop import LoopGreedy, build_loop
 from .poster import text_poster
+from .text_checks import anchor_fidelity, check_tokens, ort_greedy, pick_exact_anchors, quantization_identity, sentence
+from .text_modules import PCAGreedy, PCAInit, PCASentenceEncoder, SentenceModel, Step, encoder_inputs, step_inputs
 from .validate import compare, validate
 from .weights import round_module, store_rounded
 
@@ -67,100 +68,6 @@ def weight_specs(model, weights):
         enc.update({f"encoder.{w}_l0{sfx}": "float16" for w in ("weight_ih", "weight_hh")
                     for sfx in ("", "_reverse") if hasattr(model.encoder, f"{w}_l0{sfx}")})
     return {f"{pre}embed.weight": "float16"}, enc
-
-
-class PCAInit(nn.Module):
-    """coords (B, Z) -> z (B, Z) through the PCA inverse, and the decoder's first hidden state."""
-
-    def __init__(self, model, components, mean):
-        super().__init__()
-        self.model = model
-        self.pca = pca_.PCAInverse(components, mean)
-
-    def forward(self, coords):                       # (B, Z)
-        z = self.pca(coords)                         # (B, Z)
-        return z, self.model.init(z)                 # (B, Z), (B, H)
-
-
-class Step(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, token, hidden, z):             # (B,) int64, (B, H), (B, Z)
-        return self.model.step(token, hidden, z)     # logits (B, V), hidden_out (B, H)
-
-
-class PCAGreedy(nn.Module):
-    """coords (B, Z) -> greedy tokens (B, T) and their logits (B, T, V), T = max_len, loop unrolled."""
-
-    def __init__(self, model, components, mean):
-        super().__init__()
-        self.init = PCAInit(model, components, mean)
-
-    def forward(self, coords):
-        z, hidden = self.init(coords)
-        return self.init.model.greedy(hidden, z)
-
-
-class PCASentenceEncoder(nn.Module):
-    """tokens (B, T) int64, lengths (B,) int64 -> mu (unrolled GRU) -> PCA -> coords (B, Z)."""
-
-    def __init__(self, model, components, mean):
-        super().__init__()
-        self.model = model
-        self.pca = pca_.PCAForward(components, mean)
-
-    def forward(self, tokens, lengths):
-        return self.pca(self.model.encode_unrolled(tokens, lengths))
-
-
-class SentenceModel(nn.Module):
-    """Any sentence VAE that follows the small protocol below, seen as the exporter sees a TextVAE
-    (`cfg`, `init`, `step`, `reconstruct`, `encode_unrolled`, `encode`). The protocol:
-
-        model.embed                        an nn.Embedding (V, E): the token embedding
-        model.init(z)                      z (B, Z) -> the decoder's first state (B, H)
-        model.step(token, state, z)        token (B,) int64, state (B, H), z (B, Z) -> logits (B, V), state (B, H)
-        model.encode_ids(tokens, lengths)  tokens (B, T) int64 (w1..wn </s> <pad>...), lengths (B,) int64 -> mu (B, Z)
-
-    Ids are the tokenizer's: <pad> 0, <s> 1, </s> 2, <unk> 3. Every method must export to ONNX
-    (no data-dependent Python control flow); encode_ids sees T = max_len."""
-
-    def __init__(self, model, latent_size, max_len):
-        super().__init__()
-        for name in ("embed", "init", "step", "encode_ids"):
-            if not hasattr(model, name):
-                raise ArgumentError(f"the sentence model has no `{name}`: see exporter.export.text.SentenceModel")
-        if not isinstance(model.embed, nn.Embedding):
-            raise ArgumentError(f"model.embed must be an nn.Embedding, got {type(model.embed).__name__}")
-        self.model = model.eval()
-        with torch.no_grad():
-            hidden = model.init(torch.zeros(1, latent_size))
-        from types import SimpleNamespace
-        self.cfg = SimpleNamespace(latent_size=latent_size, vocab_size=model.embed.num_embeddings,
-                                   hidden=int(hidden.shape[-1]), max_len=int(max_len))
-
-    def init(self, z):
-        return self.model.init(z)
-
-    def step(self, token, hidden, z):
-        return self.model.step(token, hidden, z)
-
-    @torch.no_grad()
-    def reconstruct(self, z, steps=None):
-        from ..models.text_vae import greedy
-        return greedy(self, self.init(z), z, steps or self.cfg.max_len)
-
-    def greedy(self, hidden, z=None, steps=None):
-        from ..models.text_vae import greedy
-        return greedy(self, hidden, z, steps or self.cfg.max_len)
-
-    def encode_unrolled(self, tokens, lengths):
-        return self.model.encode_ids(tokens, lengths)
-
-    def encode(self, tokens, lengths):
-        return self.model.encode_ids(tokens, lengths), None
 
 
 def part_specs(cfg, atol):
@@ -193,92 +100,6 @@ def graph_specs(variant, cfg, atol):
             "encoder": encoder}
 
 
-def sentence(tokenizer, ids):
-    """Display text of a greedy row: cut at the first </s>."""
-    return tokenizer.sentence(ids)
-
-
-def cut(ids):
-    """A greedy row up to (not incl.) its first </s>."""
-    ids = [int(i) for i in ids]
-    return ids[:ids.index(EOS)] if EOS in ids else ids
-
-
-def check_tokens(path, expected, actual, tokenizer):
-    """Raise TokenMismatchError unless the (N, T) token arrays are identical on the steps both
-    ran (a loop stops once every row of its batch has emitted </s>, so each row's sentence lies
-    within them), naming the first rows that differ."""
-    expected, actual = np.asarray(expected), np.asarray(actual)
-    T = min(expected.shape[1], actual.shape[1])
-    rows = np.flatnonzero((expected[:, :T] != actual[:, :T]).any(1))
-    if len(rows):
-        raise TokenMismatchError(path, [f"{len(rows)} of {len(expected)} coordinates decode differently"] + [
-            f"coords #{i}: torch {sentence(tokenizer, expected[i])!r}, onnxruntime {sentence(tokenizer, actual[i])!r}"
-            for i in rows[:3]])
-
-
-def ort_greedy(folder, coords):
-    """Greedy tokens (N, T) of a text bundle's decoder in Python onnxruntime, whichever layout
-    the folder holds (loop.onnx: T = the steps its batch took; greedy.onnx: T = max_len)."""
-    folder = Path(folder)
-    graph = folder / "loop.onnx" if (folder / "loop.onnx").is_file() else folder / "greedy.onnx"
-    return session(graph).run(["tokens"], {"coords": np.asarray(coords, np.float32)})[0]
-
-
-@torch.no_grad()
-def step_inputs(model, z, seed=0):
-    """Inputs for validating step.onnx: states along torch's greedy paths at a few steps, plus
-    random tokens (so embedding rows greedy never visits are checked too). At most 4096 rows."""
-    rng = np.random.default_rng(seed)
-    T = model.cfg.max_len
-    keep = {0, 1, 2, 4, 8, T - 1}
-    hidden, token = model.init(z), torch.full((len(z),), BOS, dtype=torch.long)
-    rows = []
-    for t in range(T):
-        if t in keep:
-            rows.append((token, hidden))
-        if t == 3:
-            rows.append((torch.from_numpy(rng.integers(0, model.cfg.vocab_size, len(z))), hidden))
-        logits, hidden = model.step(token, hidden, z)
-        token = logits.argmax(-1)
-    n = min(len(rows), 4096 // len(z))
-    return {"token": torch.cat([r[0] for r in rows[:n]]).numpy(),
-            "hidden": torch.cat([r[1] for r in rows[:n]]).numpy(),
-            "z": z.repeat(n, 1).numpy()}
-
-
-def encoder_rows(id_lists, max_len):
-    """Encoder inputs for sentences given as id lists: w1..wn </s> (cut to max_len - 1 tokens
-    first), <pad> after; and the lengths incl. </s>."""
-    rows = [list(r)[:max_len - 1] + [EOS] for r in id_lists]
-    tokens = np.full((len(rows), max_len), PAD, dtype=np.int64)
-    for i, r in enumerate(rows):
-        tokens[i, :len(r)] = r
-    return {"tokens": tokens, "lengths": np.array([len(r) for r in rows], dtype=np.int64)}
-
-
-def encoder_inputs(model, texts, tokenizer, seed=0):
-    """Encoder inputs for sentences (text), plus random ids of random lengths, so rows no
-    sentence reaches are checked too."""
-    T = model.cfg.max_len
-    ids = [tokenizer.encode(t) for t in texts]
-    rng = np.random.default_rng(seed)
-    n_random = max(64, 256 - len(ids))
-    ids += [rng.integers(4, model.cfg.vocab_size, int(n)).tolist() for n in rng.integers(1, T, n_random)]
-    return encoder_rows(ids, T)
-
-
-def anchor_fidelity(decoded, texts, tokenizer):
-    """Greedy decodes from mu (N, T) against the anchors' own sentences: exact match and token
-    accuracy (position by position over w1..wn </s>)."""
-    hits = total = exact = 0
-    for row, text in zip(decoded, texts):
-        ref = tokenizer.encode(text) + [EOS]
-        ok = sum(int(a == b) for a, b in zip(row, ref))
-        hits, total, exact = hits + ok, total + len(ref), exact + (ok == len(ref))
-    return {"n": len(texts), "exact_match": exact / max(len(texts), 1), "token_accuracy": hits / max(total, 1)}
-
-
 def strip_metadata(path):
     """Drop the exporter's per-node metadata (torch namespaces, FX nodes, stack traces with local
     paths) from the ONNX file at `path`: a quarter of an unrolled encoder's bytes, never read."""
@@ -293,47 +114,6 @@ def strip_metadata(path):
                     visit(attr.g)
     visit(model.graph)
     onnx.save(model, str(path))
-
-
-LENGTH_BINS = (4, 7, 10, 14, 20)  # anchors are spread over token lengths up to these, and longer
-
-
-@torch.no_grad()
-def pick_exact_anchors(model, latents, texts, tokenizer, n, seed=0, candidates=4000):
-    """Rows of `latents` whose text (not None) the model reconstructs exactly by greedy decoding
-    from the row (mu): up to n of them, round-robin over token-length bins, so short and long
-    sentences are both there; within a bin, in a seeded random order (topics mix). A model that
-    reconstructs fewer than n exactly (a tiny test model) gets its best other rows after them, by
-    token accuracy. Returns (rows, share of the tried candidates reconstructed exactly, number tried)."""
-    rng = np.random.default_rng(seed)
-    eligible = [i for i, t in enumerate(texts) if t]
-    tried = sorted(rng.permutation(eligible)[:candidates].tolist())
-    if not tried:
-        raise ArgumentError("texts: no sentence to offer as an anchor")
-    decoded = torch.cat([model.reconstruct(torch.from_numpy(latents[part]))[0]
-                         for part in np.array_split(np.array(tried), max(1, len(tried) // 500))]).numpy()
-    ids = {i: tokenizer.encode(texts[i]) for i in tried}
-    exact = [i for i, row in zip(tried, decoded) if cut(row) == ids[i]]
-    bins = np.digitize([len(ids[i]) for i in exact], LENGTH_BINS, right=True)
-    picked = [exact[j] for j in pick_anchors(bins, n, seed)] if exact else []
-    if len(picked) < n:
-        log.warning("only %d of %d tried sentences are reconstructed exactly; the other anchors are the closest",
-                    len(exact), len(tried))
-        score = {i: np.mean([a == b for a, b in zip(row, ids[i] + [EOS])]) for i, row in zip(tried, decoded)}
-        picked += sorted(set(tried) - set(exact), key=lambda i: (-score[i], i))[:n - len(picked)]
-    return sorted(picked, key=lambda i: (len(ids[i]), texts[i])), len(exact) / len(tried), len(tried)
-
-
-@torch.no_grad()
-def quantization_identity(float_model, small_model, n=1000, seed=0):
-    """Share of n prior samples z ~ N(0, I) that the model with the stored (rounded) decoder
-    weights decodes greedily to exactly the float32 model's tokens (up to and incl. </s>)."""
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        z = torch.randn(n, float_model.cfg.latent_size)
-    a = [cut(r) for r in float_model.reconstruct(z)[0].tolist()]
-    b = [cut(r) for r in small_model.reconstruct(z)[0].tolist()]
-    return {"n": n, "identical": sum(x == y for x, y in zip(a, b)) / n}
 
 
 def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, encoder_texts=(), name=None,
