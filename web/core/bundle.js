@@ -78,9 +78,10 @@ const f32 = (...shape) => ({ dtype: 'float32', shape });
 const i64 = (...shape) => ({ dtype: 'int64', shape });
 /**
  * Per layout: graph role -> {inputs, outputs, optional} -> name -> {dtype, shape}. In shapes,
- * "batch" and "steps" (a loop's output length) are dynamic axes; other names are sizes: those in SIZES come from the manifest,
- * the rest (vocab, hidden) are bound by their first use and must agree everywhere (vocab also
- * with the tokenizer's file). Every coordinate is `coords [batch, Z]`: the full point.
+ * "batch" and "steps" (a loop's output length) are dynamic axes; other names are sizes: those
+ * in SIZES come from the manifest, the rest (vocab, hidden) are bound by their first use and
+ * must agree everywhere (vocab also with the tokenizer's file). Every coordinate is
+ * `coords [batch, Z]`: the full point.
  */
 const TEXT_ENCODER = { optional: true,
   inputs: { tokens: i64('batch', 'max_len'), lengths: i64('batch') }, outputs: { coords: f32('batch', 'Z') } };

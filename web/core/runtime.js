@@ -79,8 +79,8 @@ function dtypeOf(data) {
  * One ONNX graph. `run` calls are serialized: the wasm backend runs one inference per
  * session at a time, and a queue keeps updates in order. Every result's output dims are
  * checked against `outputs` (name -> shape, "batch" for the batch axis, "steps" for a loop's
- * length), so a graph whose sizes
- * disagree with its manifest fails loudly instead of painting a wrong picture.
+ * length, any positive one), so a graph whose sizes disagree with its manifest fails loudly
+ * instead of painting a wrong picture.
  */
 export class Graph {
   /**
@@ -124,7 +124,6 @@ export class Graph {
   check(out, batch) {
     const plain = {};
     for (const [name, shape] of Object.entries(this.outputs)) {
-      // "steps": a loop's output length, any positive length
       const want = shape.map((d) => (d === 'batch' ? batch : d));
       const dims = out[name]?.dims ?? [];
       if (dims.length !== want.length || dims.some((d, i) => (want[i] === 'steps' ? !(d >= 1) : d !== want[i]))) {
