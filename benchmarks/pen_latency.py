@@ -1,8 +1,9 @@
 """Pen latency of <latent-explorer>'s drawing pad in headless Chromium, served by our own server.
 
 Prints: pen stroke -> new decode painted (a pointermove on the pad, then the pad's area average,
-encoder.onnx, decoder.onnx and putImageData, until the `latent-render` event of source
-'drawing'), and slider `input` -> canvas updated, as median and p95 over --moves moves each.
+encoder.onnx, decoder.onnx and putImageData, up to the `detail.painted` time of the `latent-render`
+event of source 'drawing': when the pixels were put, in the worker where it paints), and slider
+`input` -> canvas updated, as median and p95 over --moves moves each.
 Each move waits for its paint before the next, so every move costs one encode and one decode
 (a real pen coalesces: moves that arrive mid-encode are folded into the next one). The pointer
 events are dispatched in the page, so the browser's own input pipeline is not included.
@@ -42,11 +43,11 @@ PEN = """async (n) => {
       await new Promise((ok) => x.addEventListener('latent-render', ok, { once: true }));
     }
     const t = (i % 60) / 59;          // a zig-zag across the pad
-    const painted = new Promise((ok) => x.addEventListener('latent-render', (e) => ok(e.detail.source), { once: true }));
+    const painted = new Promise((ok) => x.addEventListener('latent-render', (e) => ok(e.detail), { once: true }));
     const t0 = performance.now();
     pointer('pointermove', 0.15 + 0.7 * t, 0.2 + 0.6 * Math.abs(Math.sin(9 * t)));
-    const source = await painted;
-    times.push(performance.now() - t0);
+    const { source, painted: at = performance.now() } = await painted; // releases before detail.painted: now
+    times.push(at - t0);
     if (source !== 'drawing') throw new Error(`painted a ${source} point, expected the drawing's`);
   }
   pointer('pointerup', 0.5, 0.5);

@@ -7,6 +7,8 @@ as on most blog hosts):
   in the same run, interleaved: a page that only imports onnxruntime-web, creates the bundle's
   sessions from their URLs and runs the first graph once;
 - warm reload -> first live decode (the same context, reloaded);
+- "painted" is the `latent-render` event's `detail.painted`: when the pixels were put into the
+  canvas, in the decoding worker where it paints the picture (the page hears of it later);
 - slider `input` -> canvas (`latent-render`) and, for image bundles with an encoder, pen move ->
   decode painted (benchmarks/pen_latency.py), with the element's default panels, median and p95:
   events dispatched by script, one at a time;
@@ -51,7 +53,7 @@ PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
   window.t = {}; window.longTasks = [];
   new PerformanceObserver((l) => longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
   addEventListener('latent-poster', () => { t.poster ??= performance.now(); });
-  addEventListener('latent-render', () => { t.live ??= performance.now(); });
+  addEventListener('latent-render', (e) => { t.live ??= e.detail.painted ?? performance.now(); }); // releases before it: now
   import { configureRuntime } from './core/runtime.js';
   {config}
   await import('./latent-explorer.js');
@@ -92,7 +94,10 @@ GRID = """async ([size]) => {
 
 DRAG_HOOK = """() => { const x = document.querySelector('latent-explorer'); window.drag = [];
   x.shadowRoot.addEventListener('pointermove', (e) => { window.moved = e.timeStamp; }, true);
-  x.addEventListener('latent-render', () => { if (window.moved) drag.push(performance.now() - window.moved); window.moved = 0; });
+  x.addEventListener('latent-render', (e) => {
+    if (window.moved) drag.push((e.detail.painted ?? performance.now()) - window.moved);
+    window.moved = 0;
+  });
   const slider = x.shadowRoot.querySelector('.axis input[type=range]');
   slider.scrollIntoView({ block: 'center' });
   const b = slider.getBoundingClientRect();

@@ -1,5 +1,6 @@
 """The browser computes what Python computes: <latent-explorer> in headless Chromium against
 onnxruntime (CPU) in Python, on the same decoder.onnx file served by `latent-explorer serve`."""
+import base64
 import json
 
 import numpy as np
@@ -57,12 +58,44 @@ def test_decode_matches_python_onnxruntime(name, open_element, http_server, cons
     assert console_errors == []
 
 
+def shown_rgba(page, selector="latent-explorer"):
+    """What the element's picture shows now, (H, W, 4) levels 0..255: `el.snapshot()`, which reads
+    the pixels of the canvas on show, wherever it is painted (the page or the decoding worker)."""
+    h, w, data = page.evaluate("""async (sel) => {
+        const d = await document.querySelector(sel).snapshot();
+        return [d.height, d.width, Array.from(d.data)];
+    }""", selector)
+    return np.array(data, np.float64).reshape(h, w, 4)
+
+
+def on_screen(page, selector="latent-explorer"):
+    """The element's main picture as the screen shows it, (H, W, 4) levels 0..255: a screenshot of
+    its canvas, read back in the page at the centre of each image pixel. Unlike `el.snapshot()`,
+    which reads a canvas, this sees what covers what, and whether a worker's frames reach the screen."""
+    png = page.locator(f"{selector} canvas.main").screenshot()
+    h, w, data = page.evaluate("""async ([sel, b64]) => {
+        const c = document.querySelector(sel).shadowRoot.querySelector('canvas.main');
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const shot = await createImageBitmap(new Blob([bytes], { type: 'image/png' }),
+                                             { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+        const g = new OffscreenCanvas(shot.width, shot.height).getContext('2d');
+        g.drawImage(shot, 0, 0);
+        const d = g.getImageData(0, 0, shot.width, shot.height).data;
+        const out = [];
+        for (let y = 0; y < c.height; y++) {
+            for (let x = 0; x < c.width; x++) {
+                const row = Math.floor((y + 0.5) * shot.height / c.height);
+                const at = row * shot.width + Math.floor((x + 0.5) * shot.width / c.width);
+                out.push(...d.subarray(4 * at, 4 * at + 4));
+            }
+        }
+        return [c.height, c.width, out];
+    }""", [selector, base64.b64encode(png).decode()])
+    return np.array(data, np.float64).reshape(h, w, 4)
+
+
 def canvas_pixels(page):
-    return np.array(page.evaluate("""() => {
-        const c = document.getElementById('x').shadowRoot.querySelector('canvas.main');
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        return Array.from(d).filter((_, i) => i % 4 === 0);
-    }"""), dtype=np.float64).reshape(8, 8)
+    return shown_rgba(page, "#x")[..., 0]
 
 
 def test_moving_a_slider_repaints_what_python_decodes(open_element, digits_bundle, console_errors, page):

@@ -4,6 +4,7 @@ encoder exact RGB block means, and a dropped colour picture is used as it is."""
 import numpy as np
 import pytest
 from conftest import ROOT, SHIPPED
+from test_browser import shown_rgba
 from test_points_browser import DROP, SETTLED, manifest, open_element, ort_decode, ort_encode, stroke
 
 pytestmark = [pytest.mark.browser,
@@ -29,7 +30,7 @@ def test_the_canvas_paints_rgb_as_python_decodes(page, http_server, console_erro
         page.wait_for_function(SETTLED)
         want = ort_decode(BUNDLE, [anchor["coords"]])[0]
         assert want.shape == (32, 32, 3)
-        np.testing.assert_allclose(canvas_rgb(page, "canvas.main"), want, atol=1 / 255 + 1e-6)
+        np.testing.assert_allclose(shown_rgba(page)[..., :3] / 255, want, atol=1 / 255 + 1e-6)
     assert console_errors == []
 
 
@@ -48,7 +49,7 @@ def test_the_pad_draws_in_the_chosen_ink_and_the_decode_follows(page, http_serve
     inked = pixels.max(-1) > 0.5
     assert inked.sum() > 20 and (pixels[inked][:, 1] > pixels[inked][:, 0] + 0.3).all(), "green ink"
     np.testing.assert_allclose(last["point"], ort_encode(BUNDLE, pixels[None])[0], atol=1e-5)
-    np.testing.assert_allclose(canvas_rgb(page, "canvas.main"), ort_decode(BUNDLE, [last["point"]])[0],
+    np.testing.assert_allclose(shown_rgba(page)[..., :3] / 255, ort_decode(BUNDLE, [last["point"]])[0],
                                atol=1 / 255 + 1e-6)
     assert console_errors == []
 

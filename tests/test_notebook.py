@@ -13,6 +13,7 @@ import urllib.request
 import numpy as np
 import pytest
 from conftest import ROOT, free_port
+from test_browser import shown_rgba
 from test_embed import wait_for
 from test_points_browser import ort_decode
 
@@ -115,10 +116,7 @@ def test_the_widget_in_jupyter(tmp_path, page, digits_bundle, front_end):
         page.wait_for_function("(p) => { const x = document.querySelector('latent-explorer');"
                                " return x.point.every((v, i) => Math.abs(v - p[i]) < 1e-6); }", arg=point)
         page.wait_for_timeout(300)
-        canvas = np.array(page.evaluate("""() => {
-            const c = document.querySelector('latent-explorer').shadowRoot.querySelector('canvas.main');
-            return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 0);
-        }"""), np.float64).reshape(8, 8) / 255
+        canvas = shown_rgba(page)[..., 0] / 255
         np.testing.assert_allclose(canvas, ort_decode(digits_bundle, [point])[0], atol=1 / 255 + 1e-6)
 
         slider = page.locator("latent-explorer .axis input[type=range]").first

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, SHIPPED
+from test_browser import shown_rgba
 
 from exporter.export.graphs import session
 
@@ -66,13 +67,8 @@ def ort_encode(bundle, pixels):
 
 
 def main_canvas(page):
-    """The decoded image on show, as grey levels in [0, 1] (the red channel of the main canvas)."""
-    got = page.evaluate("""() => {
-        const c = document.querySelector('latent-explorer').shadowRoot.querySelector('canvas.main');
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        return [c.height, c.width, Array.from(d).filter((_, i) => i % 4 === 0)];
-    }""")
-    return np.array(got[2], dtype=np.float64).reshape(got[0], got[1]) / 255
+    """The decoded image on show, as grey levels in [0, 1] (the red channel of the main picture)."""
+    return shown_rgba(page)[..., 0] / 255
 
 
 def pad_canvas(page):

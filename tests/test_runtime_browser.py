@@ -7,14 +7,20 @@ import threading
 import numpy as np
 import pytest
 from playwright.sync_api import expect
-from test_browser import python_decode
-from test_points_browser import DIGITS, ISOLATED, RECORD, embed, main_canvas, manifest, ort_decode, ort_encode, stroke, wait_ready
-
-CANVAS = """(sel) => {
-  const c = document.querySelector('latent-explorer').shadowRoot.querySelector(sel);
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  return Array.from(d.filter((_, i) => i % 4 === 0));
-}"""
+from test_browser import on_screen, python_decode, shown_rgba
+from test_points_browser import (
+    DIGITS,
+    ISOLATED,
+    RECORD,
+    SETTLED,
+    embed,
+    main_canvas,
+    manifest,
+    ort_decode,
+    ort_encode,
+    stroke,
+    wait_ready,
+)
 
 EVENTS = """window.events = [];
     for (const type of ['latent-poster', 'latent-render']) addEventListener(type, () => events.push(type));"""
@@ -35,6 +41,7 @@ def test_decoding_runs_in_a_worker_and_the_page_thread_stays_free(page, http_ser
     page.goto(http_server.base_url + "?model=test-digits")
     assert wait_ready(page) is True
     assert len(decoding_workers(page)) == 1
+    assert painted_by(page) == "worker"
     x = page.locator("latent-explorer")
     x.locator("details.grid summary").click()
     x.locator("details.grid select[aria-label='grid size']").select_option("16")
@@ -61,10 +68,20 @@ def test_decoding_runs_in_a_worker_and_the_page_thread_stays_free(page, http_ser
     long_tasks = page.evaluate("longTasks")
     assert [t for t in long_tasks if t > 50] == [], long_tasks
     point = page.evaluate("document.querySelector('latent-explorer').point")
-    shown = np.array(page.evaluate(CANVAS, "canvas.main"))
+    shown = shown_rgba(page)[..., 0].ravel()
     want = np.round(np.clip(python_decode(site / "models" / "test-digits", [point])[0].ravel(), 0, 1) * 255)
     assert np.abs(shown - want).max() <= 1
+    assert np.array_equal(on_screen(page)[..., 0].ravel(), shown)  # the worker's frame reached the screen
     assert console_errors == []
+
+
+def painted_by(page, selector="latent-explorer"):
+    """Who paints the main picture: 'worker' once the page has handed its canvas over (a 2-D
+    context can then no longer be taken on the page), else 'page'."""
+    return page.evaluate("""(sel) => {
+        const c = document.querySelector(sel).shadowRoot.querySelector('canvas.main');
+        try { c.getContext('2d'); return 'page'; } catch (e) { return e.name === 'InvalidStateError' ? 'worker' : e.name; }
+    }""", selector)
 
 
 def hold(page, pattern):
@@ -105,11 +122,15 @@ def test_the_poster_shows_before_the_graphs_and_the_live_decode_replaces_it_exac
     assert held, "the decoder's download was not held"
     page.wait_for_timeout(200)
     assert page.evaluate("events") == ["latent-poster"]  # no live decode yet: the graph is not there
-    assert np.array_equal(page.evaluate(CANVAS, "canvas.main"), poster)
+    assert np.array_equal(shown_rgba(page)[..., 0].ravel(), poster)
+    before = on_screen(page)
+    assert np.array_equal(before[..., 0].ravel(), poster)
     release()
     assert wait_ready(page) is True
     assert page.evaluate("events") == ["latent-poster", "latent-render"]
-    assert np.array_equal(page.evaluate(CANVAS, "canvas.main"), poster)  # the live decode: the same pixels
+    assert painted_by(page) == "worker"
+    assert np.array_equal(shown_rgba(page)[..., 0].ravel(), poster)  # the live decode: the same pixels
+    assert np.array_equal(on_screen(page), before)                    # and on the screen: no jump
     assert console_errors == []
 
 
@@ -156,6 +177,7 @@ def test_the_drawing_pad_shows_the_decode_of_what_it_encoded_in_every_runtime(ru
     page.goto(http_server.base_url + "configured.html")
     assert wait_ready(page) is True
     assert len(decoding_workers(page)) == (1 if runtime == "worker" else 0)
+    assert painted_by(page) == ("worker" if runtime == "worker" else "page")
     assert stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.35, 0.85)]) >= 2
     last = page.evaluate("changes.at(-1)")
     assert last["source"] == "drawing"
@@ -163,4 +185,35 @@ def test_the_drawing_pad_shows_the_decode_of_what_it_encoded_in_every_runtime(ru
     point = ort_encode(digits_bundle, pixels)
     np.testing.assert_allclose(last["point"], point[0], atol=1e-5)
     np.testing.assert_allclose(main_canvas(page), ort_decode(digits_bundle, point)[0], atol=1 / 255 + 1e-6)
+    np.testing.assert_array_equal(on_screen(page)[..., 0] / 255, main_canvas(page))  # what the screen shows
+    assert console_errors == []
+
+
+def test_a_point_set_while_the_pad_encodes_ends_on_the_screen_as_the_last_point(page, http_server, digits_bundle,
+                                                                                  console_errors):
+    """The worker paints the pad's decode when it has it, and the decode of a point the page set
+    meanwhile after it; the pad's point then arrives and is the point on show, so the screen must
+    go back to its picture (the worker paints it again), not keep the later paint."""
+    embed(page, http_server, f'<latent-explorer src="{DIGITS}"></latent-explorer>')
+    page.add_init_script(RECORD)
+    page.goto(http_server.base_url + "embed.html")
+    assert wait_ready(page) is True
+    assert painted_by(page) == "worker"
+    page.evaluate("""() => {
+        const x = document.querySelector('latent-explorer');
+        const pad = x.shadowRoot.querySelector('canvas.pad-canvas');
+        const r = pad.getBoundingClientRect();
+        pad.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, composed: true, pointerId: 1, isPrimary: true,
+            button: 0, buttons: 1, clientX: r.left + 0.4 * r.width, clientY: r.top + 0.5 * r.height }));
+        x.point = x.model.manifest.anchors[1].coords; // sent after the pad's job, so decoded and painted after it
+        pad.dispatchEvent(new PointerEvent('pointerup', { bubbles: true, composed: true, pointerId: 1, isPrimary: true }));
+    }""")
+    page.wait_for_function(SETTLED)
+    page.wait_for_timeout(300)
+    page.wait_for_function(SETTLED)
+    sources = [c["source"] for c in page.evaluate("changes")]
+    assert sources[-1] == "drawing" and "api" in sources[:sources.index("drawing")], sources  # the pad's point came last
+    point = page.evaluate("document.querySelector('latent-explorer').point")
+    want = np.round(np.clip(ort_decode(digits_bundle, [point])[0], 0, 1) * 255)
+    assert np.abs(on_screen(page)[..., 0] - want).max() <= 1
     assert console_errors == []

@@ -288,12 +288,13 @@ export class LatentExplorer extends HTMLElement {
 
   /**
    * Fire latent-change with `source` (and the user's `input` if any); paint soon, coalesced.
-   * `decoded`: the host's decode of `point`, when it came with it (the drawing pad's encode).
+   * `decoded`: the host's decode of `point`, when it came with it (the drawing pad's encode):
+   * {row, seq?, at?}, as the view's render() takes it.
    */
   _move(point, source, input, decoded) {
     this._point = point;
     this._source = source;
-    this._decoded = decoded ? { point, row: decoded } : null;
+    this._decoded = decoded ? { point, decoded } : null;
     const view = point.slice();
     const detail = { point: view, coords: view, source };
     if (input?.axis !== undefined) detail.axis = input.axis; // 'slider': the axis moved
@@ -319,13 +320,12 @@ export class LatentExplorer extends HTMLElement {
         this._dirty = false;
         const point = this._point;
         const source = this._source;
-        const ready = this._decoded?.point === point ? this._decoded.row : null;
-        const [row] = ready ? [ready] : await load.model.decode([point]);
+        const ready = this._decoded?.point === point ? this._decoded.decoded : null;
+        const painted = await this.view.render(load.model, point, ready);
         if (load !== this._load) break;
-        this.view.show(row);
         const shown = point.slice();
         this.dispatchEvent(new CustomEvent('latent-render', { bubbles: true, composed: true,
-          detail: { point: shown, coords: shown, source } }));
+          detail: { point: shown, coords: shown, source, painted } }));
       }
       return null;
     } catch (e) {
@@ -362,6 +362,16 @@ export class LatentExplorer extends HTMLElement {
   async decode(batch) {
     checkBatch(batch);
     return this._withModel((model) => model.decode(batch));
+  }
+
+  /**
+   * What the element shows now: for images an ImageData (RGBA, W × H: the pixels of the canvas
+   * on show, the poster's until the first live decode), for sentences the text. Rejects before
+   * the manifest has loaded (nothing is shown).
+   */
+  async snapshot() {
+    if (!this.view) throw new Error('latent-explorer: nothing is shown yet (await el.ready)');
+    return this.view.snapshot(this.model);
   }
 
   /**

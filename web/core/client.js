@@ -23,21 +23,61 @@ class RemoteModel {
     this.Z = manifest.latent.size;
     this.std = manifest.pca.std;
     this.kind = manifest.kind;
+    this.seq = 0;                 // the latest of the host's paints the page has heard of (showIn)
     this.loaded = new Promise((resolve, reject) => {
       this.settle = (error) => (error ? reject(error) : resolve(this));
     });
     this.loaded.catch(() => {});
     // images: encode(pixels Float32Array [n * H * W], n) -> coords Float32Array [n * Z];
     // text: encode(token id lists) -> {coords Float32Array [n * Z], kept: the ids read per row}
-    // images also: encodeAndDecode(pixels, n) -> {coords, rows}: the decode of those coords as decode() gives it
+    // images also: encodeAndDecode(pixels, n) -> {coords, rows}: the decode of those coords as decode() gives it,
+    // and {seq, at} once the host paints the main picture (showIn): it painted the last row
     this.encoder = manifest.graphs.encoder ? {
       encode: (data, n) => this.run('encode', data, n ?? data.length),
-      encodeAndDecode: (data, n) => this.run('encode-decode', data, n),
+      encodeAndDecode: (data, n) => this.run('encode-decode', data, n, [], this.inHost),
     } : null;
+    this.inHost = false;          // whether the host paints the main picture (showIn)
   }
 
-  run(op, data, n, transfer = []) {
-    return request({ op, id: ++ids, model: this.id, data, n }, transfer);
+  /** Ask the host; a reply that says the host painted ({seq, at}) moves `seq` on. */
+  async ask(msg, transfer = []) {
+    const result = await request({ ...msg, id: ++ids, model: this.id }, transfer);
+    if (result?.seq > this.seq) this.seq = result.seq;
+    return result;
+  }
+
+  run(op, data, n, transfer = [], paint = false) {
+    return this.ask({ op, data, n, paint }, transfer);
+  }
+
+  /**
+   * Hand `canvas` (the main picture, no context yet) to the host to paint, if the host is a
+   * worker and the browser can: true if the host now paints it (paintPoint, paint, snapshot,
+   * and encodeAndDecode paints what it decodes), false if the page keeps it.
+   */
+  showIn(canvas, channels) {
+    const endpoint = startRuntime();
+    if (endpoint.kind !== 'worker' || typeof canvas.transferControlToOffscreen !== 'function') return false;
+    const offscreen = canvas.transferControlToOffscreen();
+    endpoint.post({ op: 'canvas', model: this.id, canvas: offscreen, channels }, [offscreen]);
+    this.inHost = true;
+    return true;
+  }
+
+  /** Decode one point and have the host paint it: {seq, at} (at: performance.timeOrigin + performance.now() of the paint). */
+  paintPoint(point) {
+    const coords = flatten(checkBatch([point], this.Z), this.Z);
+    return this.run('decode', coords, 1, [coords.buffer], true);
+  }
+
+  /** Have the host paint decoded pixels: {seq, at}. */
+  paint(pixels) {
+    return this.ask({ op: 'paint', data: pixels });
+  }
+
+  /** What the host's canvas holds: an ImageData. */
+  snapshot() {
+    return this.ask({ op: 'snapshot' });
   }
 
   /**

@@ -10,12 +10,22 @@
 // page -> host                                          host -> page
 //   {op: 'init', source}                                  {op: 'hello'}              (a worker is up)
 //   {op: 'open', model, url, manifest, files}             {op: 'opened', model} | {op: 'failed', model, error}
-//   {op: 'decode' | 'encode' | 'encode-decode', id, model, data, n}
+//   {op: 'decode' | 'encode' | 'encode-decode', id, model, data, n, paint?}
 //                                                         {op: 'done', id, result} | {op: 'error', id, error}
+//   {op: 'canvas', model, canvas, channels}    (the main picture's OffscreenCanvas: the host paints it)
+//   {op: 'paint', id, model, data}              {op: 'done', id, result: {seq, at}}
+//   {op: 'snapshot', id, model}                 {op: 'done', id, result: ImageData}
 //   {op: 'release', model}
+//
+// A decode with `paint` (one row: the point on show) is painted into the model's canvas as soon
+// as it is decoded, here, and the page hears when: its result is {seq, at} (decode) or gains them
+// (encode-decode), `seq` counting this canvas's paints and `at` the time of the paint
+// (performance.timeOrigin + performance.now(), a clock the page shares). The compositor takes
+// the picture from here, so it does not wait for the page's thread to render a frame first.
 import { holdFiles } from './bundle.js';
 import { errorData } from './errors.js';
 import { loadModel } from './model.js';
+import { painter } from './paint.js';
 import { configureRuntime, loadOrt, runtimeStarted } from './runtime.js';
 
 /** Aim for chunks of about this many milliseconds of graph time. */
@@ -78,6 +88,30 @@ export class Host {
     this.jobs = [];
     this.busy = false;
     this.msPerRow = new Map(); // `${model}/${op}` -> measured graph time per row
+    this.canvases = new Map(); // model id -> {paint, read, seq}: the main picture, where the page handed it over
+  }
+
+  canvasOf(model) {
+    const canvas = this.canvases.get(model);
+    if (!canvas) throw new Error('the decoding worker holds no picture for this bundle (the page paints its own)');
+    return canvas;
+  }
+
+  /** Paint `pixels` into `model`'s canvas: {seq, at}. */
+  paint(model, pixels) {
+    const canvas = this.canvasOf(model);
+    canvas.paint(pixels);
+    canvas.seq += 1;
+    return { seq: canvas.seq, at: performance.timeOrigin + performance.now() };
+  }
+
+  /** Answer request `id` with `work()`, or with the error it throws. */
+  reply(id, work) {
+    try {
+      this.send({ op: 'done', id, result: work() });
+    } catch (e) {
+      this.send({ op: 'error', id, error: errorData(e) });
+    }
   }
 
   handle(msg) {
@@ -86,9 +120,16 @@ export class Host {
       loadOrt().catch(() => {}); // start compiling now; loading a bundle reports any failure
     } else if (msg.op === 'open') {
       this.open(msg);
+    } else if (msg.op === 'canvas') {
+      this.canvases.set(msg.model, { ...painter(msg.canvas, msg.channels), seq: 0 });
+    } else if (msg.op === 'paint') {
+      this.reply(msg.id, () => this.paint(msg.model, msg.data));
+    } else if (msg.op === 'snapshot') {
+      this.reply(msg.id, () => this.canvasOf(msg.model).read());
     } else if (msg.op === 'release') {
       const entry = this.models.get(msg.model);
       this.models.delete(msg.model);
+      this.canvases.delete(msg.model);
       entry?.controller.abort(new DOMException('released', 'AbortError'));
       entry?.ready.then((m) => m.release(), () => {});
     } else {
@@ -159,7 +200,15 @@ export class Host {
     job.done += rows;
     if (job.done < job.n) return undefined;
     this.jobs.splice(this.jobs.indexOf(job), 1);
-    const result = kind.join(job.parts);
+    let result = kind.join(job.parts);
+    if (job.paint) {
+      try {
+        const painted = this.paint(job.model, (result.rows ?? result).at(-1));
+        result = job.op === 'decode' ? painted : { ...result, ...painted }; // the page has no use for the pixels
+      } catch (e) {
+        return this.send({ op: 'error', id: job.id, error: errorData(e) });
+      }
+    }
     return this.send({ op: 'done', id: job.id, result }, transferables(result));
   }
 }

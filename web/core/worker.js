@@ -1,4 +1,5 @@
-// The decoding worker: core/host.js behind postMessage, so the page's thread only paints. Started
+// The decoding worker: core/host.js behind postMessage, so the page's thread does not decode (and,
+// where the element hands it its canvas, does not paint the main picture either). Started
 // by core/connection.js (directly, or from a same-origin blob: module that imports this file when
 // it lives on another origin, since a module worker's script must be same-origin).
 //

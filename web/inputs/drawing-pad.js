@@ -90,10 +90,11 @@ export function drawingPad(ctx) {
       while (dirty && !ctx.signal.aborted) {
         dirty = false;
         const input = pixels();
-        // pixels Float32Array [1 * H * W (* 3)] -> coords Float32Array [1 * Z] and their decode, in one job
-        const { coords, rows: [decoded] } = await ctx.model.encoder.encodeAndDecode(input, 1);
+        // pixels Float32Array [1 * H * W (* 3)] -> coords Float32Array [1 * Z] and their decode, in one
+        // job (which the worker paints at once where it holds the picture: seq and at say when)
+        const { coords, rows: [row], seq, at } = await ctx.model.encoder.encodeAndDecode(input, 1);
         if (ctx.signal.aborted) break;
-        await ctx.move(Array.from(coords), source, input, decoded);
+        await ctx.move(Array.from(coords), source, input, { row, seq, at });
       }
     } catch (e) {
       if (!ctx.signal.aborted) say(`Could not encode the drawing: ${e.message}`);

@@ -26,6 +26,17 @@ export class TextView {
     this.element.title = result.text;
   }
 
+  /** Decode `point` and show its sentence; resolves to when the text was set, on the page's clock. */
+  async render(model, point) {
+    this.show((await model.decode([point]))[0]);
+    return performance.now();
+  }
+
+  /** The sentence shown now. */
+  async snapshot() {
+    return this.element.title;
+  }
+
   /** The bundle's poster (manifest.poster: the text its first point decodes to), shown until the live decode. */
   poster({ text }) {
     this.show({ text });
