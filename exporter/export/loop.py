@@ -17,7 +17,7 @@ import torch
 from onnx import TensorProto, helper
 from torch import nn
 
-from ..models.text_vae import BOS, EOS
+from ..models.text_vae import BOS, EOS, greedy
 
 
 class LoopGreedy(nn.Module):
@@ -32,17 +32,7 @@ class LoopGreedy(nn.Module):
     @torch.no_grad()
     def forward(self, coords):
         z, hidden = self.init(coords)
-        token = torch.full((len(coords),), BOS, dtype=torch.long)
-        done = torch.zeros(len(coords), dtype=torch.bool)
-        tokens = []
-        for _ in range(self.max_len):
-            logits, hidden = self.init.model.step(token, hidden, z)
-            token = logits.argmax(-1)
-            tokens.append(token)
-            done |= token == EOS
-            if done.all():
-                break
-        return torch.stack(tokens, 1)
+        return greedy(self.init.model, hidden, z, self.max_len, stop_at_eos=True)[0]
 
 
 def _const(name, value, dtype):

@@ -44,7 +44,7 @@ from ..tokenizers.bpe import SentenceTokenizer
 from .graphs import export
 from .loop import LoopGreedy, build_loop
 from .poster import text_poster
-from .text_checks import anchor_fidelity, check_tokens, ort_greedy, pick_exact_anchors, quantization_identity, sentence
+from .text_checks import anchor_fidelity, check_tokens, pick_exact_anchors, quantization_identity, run_greedy, sentence
 from .text_modules import PCAGreedy, PCAInit, PCASentenceEncoder, SentenceModel, Step, encoder_inputs, step_inputs
 from .validate import compare, validate
 from .weights import round_module, store_rounded
@@ -198,14 +198,14 @@ def export_text_bundle(model, latents, tokenizer, out, *, sliders=5, texts, enco
         try:
             validate(last, reference, specs[role], {"coords": coords})
         except (AtolError, ShapeError):  # say which sentences changed, if that is what happened
-            check_tokens(last, expected, ort_greedy(tmp, coords), tokenizer)
+            check_tokens(last, expected, run_greedy(last, coords), tokenizer)
             raise
         if variant == "loop":
             specs[role].validation["parts"] = {p.file: p.validation for p in parts.values()}
-        decoded = ort_greedy(tmp, coords)
+        decoded = run_greedy(last, coords)
         check_tokens(last, expected, decoded, tokenizer)
         zero = np.zeros((1, model.cfg.latent_size), np.float32)  # the first point the element shows
-        mean_ids = ort_greedy(tmp, zero)[0]
+        mean_ids = run_greedy(last, zero)[0]
         check_tokens(last, own, decoded[-len(anchor_idx):], tokenizer)
         anchor_texts = [texts[i] for i in anchor_idx]
         metrics["anchors"] = {**anchor_fidelity(own, anchor_texts, tokenizer),

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ArgumentError, TokenMismatchError
+from ..bundle import MANIFEST, read_manifest
+from ..errors import ArgumentError, BundleError, TokenMismatchError
 from ..models.text_vae import EOS
 from ..space.points import pick_anchors
 from .graphs import session
@@ -38,12 +39,26 @@ def check_tokens(path, expected, actual, tokenizer):
             for i in rows[:3]])
 
 
-def ort_greedy(folder, coords):
-    """Greedy tokens (N, T) of a text bundle's decoder in Python onnxruntime, whichever layout
-    the folder holds (loop.onnx: T = the steps its batch took; greedy.onnx: T = max_len)."""
-    folder = Path(folder)
-    graph = folder / "loop.onnx" if (folder / "loop.onnx").is_file() else folder / "greedy.onnx"
+# text.variant -> the graphs role of its decoder (export/text.py, graph_specs)
+DECODER_ROLE = {"loop": "loop", "unrolled": "greedy"}
+
+
+def run_greedy(graph, coords):
+    """Greedy tokens (N, T) of the decoder graph file `graph` (loop.onnx: T = the steps its batch
+    took; greedy.onnx: T = max_len) in Python onnxruntime."""
     return session(graph).run(["tokens"], {"coords": np.asarray(coords, np.float32)})[0]
+
+
+def ort_greedy(folder, coords):
+    """Greedy tokens (N, T) of a text bundle's decoder in Python onnxruntime: the graph of the
+    variant its manifest records (text.variant "loop": graphs.loop, "unrolled": graphs.greedy)."""
+    m = read_manifest(folder)
+    variant = m.text.variant if m.text is not None else None
+    role = DECODER_ROLE.get(variant)
+    if role not in m.graphs:
+        raise BundleError(f"{Path(folder) / MANIFEST}: records neither a loop nor an unrolled sentence decoder "
+                          f"(text.variant {variant!r}, graphs {', '.join(m.graphs)})")
+    return run_greedy(Path(folder) / m.graphs[role].file, coords)
 
 
 def anchor_fidelity(decoded, texts, tokenizer):

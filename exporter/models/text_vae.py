@@ -97,15 +97,21 @@ class GRUDecoder(nn.Module):
         return greedy(self, hidden, z, steps or self.cfg.max_len)
 
 
-def greedy(model, hidden, z, steps):
-    """Argmax decoding with any model that has `step(token, hidden, z)`: tokens (B, T), logits (B, T, V)."""
+def greedy(model, hidden, z, steps, stop_at_eos=False):
+    """Argmax decoding with any model that has `step(token, hidden, z)`: tokens (B, T), logits (B, T, V).
+    T = steps, or with stop_at_eos the step at which the last row emits its first </s> (at most steps)."""
     token = torch.full((hidden.shape[0],), BOS, dtype=torch.long)
+    done = torch.zeros(hidden.shape[0], dtype=torch.bool) if stop_at_eos else None
     tokens, logits = [], []
     for _ in range(steps):
         lg, hidden = model.step(token, hidden, z)
         token = lg.argmax(-1)
         tokens.append(token)
         logits.append(lg)
+        if stop_at_eos:  # data-dependent: torch only, never in an exported graph (loop.onnx has its own)
+            done |= token == EOS
+            if done.all():
+                break
     return torch.stack(tokens, 1), torch.stack(logits, 1)
 
 
