@@ -8,10 +8,10 @@
 // (panels/: sliders, effects, examples, map, grid, nearest examples, typicality, interpolation,
 // edits, sharing). Each input or panel is a function of a small context (below) that moves the
 // point and listens to the element's own events.
-import { axesOf, directionAxis, unitVector } from './core/axes.js';
+import { axesOf, checkDirections, directionAxis } from './core/axes.js';
 import { openBundle } from './core/client.js';
 import { startRuntime } from './core/connection.js';
-import { checkBatch, checkRow, flatten } from './core/space.js';
+import { checkBatch, checkRow } from './core/space.js';
 import { el } from './dom.js';
 import * as pad from './inputs/drawing-pad.js';
 import * as box from './inputs/sentence-box.js';
@@ -253,18 +253,8 @@ export class LatentExplorer extends HTMLElement {
   /** Check `list` (names new, vectors Z finite numbers, not zero) and make it the directions after `kept`. */
   _setDirections(list, kept = []) {
     if (!this.model) throw new Error('latent-explorer: not loaded yet (await el.ready)');
-    if (!Array.isArray(list)) throw new TypeError('directions must be an array of {name, direction}');
-    const taken = new Set([...this.model.manifest.axes, ...kept].map((a) => a.name));
-    const checked = list.map((d, i) => {
-      const name = d?.name;
-      if (typeof name !== 'string' || !name.trim() || name.length > 64) throw new TypeError(`directions[${i}].name must be a name of 1 to 64 characters`);
-      if (taken.has(name)) throw new TypeError(`directions[${i}].name: ${JSON.stringify(name)} is taken (names must be unique)`);
-      taken.add(name);
-      const vector = checkRow(d.direction, this.model.Z, `directions[${i}].direction`);
-      const direction = unitVector(vector, `directions[${i}].direction`);
-      return { name, direction, source: structuredClone(d.source ?? { kind: 'vector' }) };
-    });
-    this._directions = [...kept, ...checked];
+    const taken = [...this.model.manifest.axes, ...kept].map((a) => a.name);
+    this._directions = [...kept, ...checkDirections(list, taken, this.model.Z)];
     this.dispatchEvent(new CustomEvent('latent-directions', { bubbles: true, composed: true, detail: { directions: this.directions } }));
   }
 
@@ -386,23 +376,7 @@ export class LatentExplorer extends HTMLElement {
     if (!Array.isArray(inputs) || inputs.length === 0) {
       throw new TypeError('encode(inputs): inputs must be a non-empty array of images or strings');
     }
-    return this._withModel(async (model) => {
-      const { manifest, encoder, Z } = model;
-      if (!encoder) throw new Error(`encode(): the bundle ${manifest.name} has no encoder graph (graphs.encoder)`);
-      let coords;
-      if (model.kind === 'image') {
-        const { height: H, width: W, channels: C = 1 } = manifest.image;
-        const what = C === 3 ? `an RGB image of ${H} × ${W} × 3 values has` : `an image of ${H} × ${W} pixels has`;
-        const rows = checkBatch(inputs, H * W * C, 'encode(inputs): inputs', { lo: 0, hi: 1, unit: what });
-        coords = await encoder.encode(flatten(rows, H * W * C), rows.length);
-      } else {
-        inputs.forEach((s, i) => {
-          if (typeof s !== 'string') throw new TypeError(`encode(inputs): inputs[${i}] must be a string, got ${s === null ? 'null' : typeof s}`);
-        });
-        ({ coords } = await encoder.encode(inputs.map((s) => model.tokenizer.encode(s))));
-      }
-      return inputs.map((_, i) => Array.from(coords.subarray(i * Z, (i + 1) * Z)));
-    });
+    return this._withModel((model) => model.encodeInputs(inputs));
   }
 }
 

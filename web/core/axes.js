@@ -2,6 +2,7 @@
 // coordinate of the point) or a named direction (`direction`: a unit Z-vector in coords, moved
 // along as coords + a·direction through the same decoder graph). The sliders, the latent map and
 // the live grid all read and move points through these functions, so they agree exactly. No DOM.
+import { checkRow } from './space.js';
 
 const dot = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0);
 
@@ -80,6 +81,25 @@ export function unitVector(vector, what = 'direction') {
   const norm = Math.sqrt(dot(vector, vector));
   if (!(norm > 0) || !Number.isFinite(norm)) throw new RangeError(`${what} must be a non-zero vector of finite numbers`);
   return vector.map((v) => v / norm);
+}
+
+/**
+ * Named directions as a page or an edit gives them (an Array of {name, direction, source?}),
+ * checked: names of 1 to 64 characters, none of `taken` nor given twice (TypeError), each
+ * direction Z finite numbers (TypeError, RangeError), not zero (RangeError). Returns them as
+ * {name, direction (unit length), source (a copy; default {kind: 'vector'})}.
+ */
+export function checkDirections(list, taken, Z) {
+  if (!Array.isArray(list)) throw new TypeError('directions must be an array of {name, direction}');
+  const names = new Set(taken);
+  return list.map((d, i) => {
+    const name = d?.name;
+    if (typeof name !== 'string' || !name.trim() || name.length > 64) throw new TypeError(`directions[${i}].name must be a name of 1 to 64 characters`);
+    if (names.has(name)) throw new TypeError(`directions[${i}].name: ${JSON.stringify(name)} is taken (names must be unique)`);
+    names.add(name);
+    const direction = unitVector(checkRow(d.direction, Z, `directions[${i}].direction`), `directions[${i}].direction`);
+    return { name, direction, source: structuredClone(d.source ?? { kind: 'vector' }) };
+  });
 }
 
 /** A (unit) direction as an axis, with slider bounds ±3σ. */

@@ -92,6 +92,29 @@ class RemoteModel {
   }
 
   /**
+   * encode() as the element offers it: images, arrays of H*W (*3) values in [0, 1] (TypeError for
+   * a wrong length or type, RangeError outside [0, 1]); sentences, strings (tokenized here) ->
+   * one Array of Z numbers per input. An Error for a bundle without an encoder graph.
+   */
+  async encodeInputs(inputs) {
+    const { manifest, encoder, Z } = this;
+    if (!encoder) throw new Error(`encode(): the bundle ${manifest.name} has no encoder graph (graphs.encoder)`);
+    let coords;
+    if (this.kind === 'image') {
+      const { height: H, width: W, channels: C = 1 } = manifest.image;
+      const what = C === 3 ? `an RGB image of ${H} × ${W} × 3 values has` : `an image of ${H} × ${W} pixels has`;
+      const rows = checkBatch(inputs, H * W * C, 'encode(inputs): inputs', { lo: 0, hi: 1, unit: what });
+      coords = await encoder.encode(flatten(rows, H * W * C), rows.length);
+    } else {
+      inputs.forEach((s, i) => {
+        if (typeof s !== 'string') throw new TypeError(`encode(inputs): inputs[${i}] must be a string, got ${s === null ? 'null' : typeof s}`);
+      });
+      ({ coords } = await encoder.encode(inputs.map((s) => this.tokenizer.encode(s))));
+    }
+    return inputs.map((_, i) => Array.from(coords.subarray(i * Z, (i + 1) * Z)));
+  }
+
+  /**
    * The latent map's points ({coords, count, Z, labels, indices, columns}; core/points.js) and
    * its sprite (an ImageBitmap), each fetched once, on first use; null when the bundle has none.
    */
