@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from exporter.data.sentences import prepare, read_wordnet  # noqa: E402
 from exporter.export.graphs import session  # noqa: E402
-from exporter.export.text_checks import cut, ort_greedy  # noqa: E402
+from exporter.export.text_checks import ort_greedy  # noqa: E402
 from exporter.export.text_modules import encoder_rows  # noqa: E402
+from exporter.models.text_vae import cut  # noqa: E402
 from exporter.tokenizers.bpe import SentenceTokenizer, normalize  # noqa: E402
 from exporter.train.text import TextTrainConfig  # noqa: E402
 

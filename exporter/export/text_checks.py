@@ -9,7 +9,7 @@ import torch
 
 from ..bundle import MANIFEST, read_manifest
 from ..errors import ArgumentError, BundleError, TokenMismatchError
-from ..models.text_vae import EOS
+from ..models.text_vae import EOS, cut
 from ..space.points import pick_anchors
 from .graphs import session
 
@@ -18,12 +18,6 @@ log = logging.getLogger("latent_explorer")
 def sentence(tokenizer, ids):
     """Display text of a greedy row: cut at the first </s>."""
     return tokenizer.sentence(ids)
-
-
-def cut(ids):
-    """A greedy row up to (not incl.) its first </s>."""
-    ids = [int(i) for i in ids]
-    return ids[:ids.index(EOS)] if EOS in ids else ids
 
 
 def check_tokens(path, expected, actual, tokenizer):

@@ -97,6 +97,12 @@ class GRUDecoder(nn.Module):
         return greedy(self, hidden, z, steps or self.cfg.max_len)
 
 
+def cut(ids):
+    """A greedy row up to (not incl.) its first </s>."""
+    ids = [int(i) for i in ids]
+    return ids[:ids.index(EOS)] if EOS in ids else ids
+
+
 def greedy(model, hidden, z, steps, stop_at_eos=False):
     """Argmax decoding with any model that has `step(token, hidden, z)`: tokens (B, T), logits (B, T, V).
     T = steps, or with stop_at_eos the step at which the last row emits its first </s> (at most steps)."""

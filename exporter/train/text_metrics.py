@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from ..models.text_vae import EOS, PAD, TextVAE, reconstruction
+from ..models.text_vae import EOS, PAD, TextVAE, cut, reconstruction
 from ..models.vae import kl_per_dim
 
 
@@ -83,12 +83,6 @@ def iw_nll(model, data, k=100, seed=0, chunk=50, batch_size=16):
                 weights.append(-rec.view(kk, B) + log_p - log_q)
             total += -(torch.logsumexp(torch.cat(weights), 0) - math.log(k)).sum().item()
     return total / len(data)
-
-
-def cut(ids):
-    """A greedy row up to (not incl.) its first </s>."""
-    ids = [int(i) for i in ids]
-    return ids[:ids.index(EOS)] if EOS in ids else ids
 
 
 @torch.no_grad()
