@@ -154,14 +154,15 @@ def test_a_shared_point_is_not_covered_by_the_poster(page, http_server, site, co
 
 
 
-RUNTIMES = {"worker": "{}", "page": "{ worker: null }", "proxy": "{ worker: null, proxy: true }"}
+RUNTIMES = {"worker": "{}", "worker-2-threads": "{ threads: 2 }", "page": "{ worker: null }",
+            "proxy": "{ worker: null, proxy: true }"}
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_the_drawing_pad_shows_the_decode_of_what_it_encoded_in_every_runtime(runtime, page, http_server, digits_bundle,
                                                                                console_errors):
-    """A pen move is one job for the host (encode, then decode what it encoded): in the worker, on
-    the page's thread and through onnxruntime's proxy worker, the point is Python's encoding of the
+    """A pen move is one job for the host (encode, then decode what it encoded): in the worker (with
+    1 wasm thread or 2), on the page's thread and through onnxruntime's proxy worker, the point is Python's encoding of the
     pad and the canvas Python's decode of that point."""
     m = manifest(digits_bundle)
     H, W = m["image"]["height"], m["image"]["width"]
@@ -176,8 +177,9 @@ def test_the_drawing_pad_shows_the_decode_of_what_it_encoded_in_every_runtime(ru
     page.add_init_script(RECORD)
     page.goto(http_server.base_url + "configured.html")
     assert wait_ready(page) is True
-    assert len(decoding_workers(page)) == (1 if runtime == "worker" else 0)
-    assert painted_by(page) == ("worker" if runtime == "worker" else "page")
+    worker = runtime.startswith("worker")
+    assert len(decoding_workers(page)) == (1 if worker else 0)
+    assert painted_by(page) == ("worker" if worker else "page")
     assert stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.35, 0.85)]) >= 2
     last = page.evaluate("changes.at(-1)")
     assert last["source"] == "drawing"
@@ -186,6 +188,46 @@ def test_the_drawing_pad_shows_the_decode_of_what_it_encoded_in_every_runtime(ru
     np.testing.assert_allclose(last["point"], point[0], atol=1e-5)
     np.testing.assert_allclose(main_canvas(page), ort_decode(digits_bundle, point)[0], atol=1 / 255 + 1e-6)
     np.testing.assert_array_equal(on_screen(page)[..., 0] / 255, main_canvas(page))  # what the screen shows
+    assert console_errors == []
+
+
+WASM = "/ort/ort-wasm-simd-threaded.wasm"
+
+
+@pytest.mark.parametrize("page_can", [True, False], ids=["page-compiles", "worker-compiles"])
+def test_the_page_compiles_the_runtime_for_the_worker_or_else_the_worker_does(page_can, page, http_server,
+                                                                                digits_bundle, console_errors):
+    """With the default runtime files the page compiles onnxruntime's wasm (the browser's code
+    cache serves a page's streamed compile on the next visit, not a worker's) and hands the module
+    to the worker, which fetches no wasm of its own. Where the page cannot (here the server hands
+    the page's request the wasm as text/plain, which a streamed compile refuses), the worker
+    fetches and compiles its own. Either way the worker decodes Python's pixels."""
+    fetched = []
+    wrong_once = [not page_can]
+
+    def serve_wasm(route):
+        fetched.append(route.request.url)
+        if wrong_once[0]:
+            wrong_once[0] = False
+            response = route.fetch()
+            route.fulfill(response=response, headers={**response.headers, "content-type": "text/plain"})
+        else:
+            route.continue_()
+
+    page.route("**" + WASM, serve_wasm)
+    embed(page, http_server, f'<latent-explorer src="{DIGITS}"></latent-explorer>')
+    page.add_init_script(RECORD)
+    page.goto(http_server.base_url + "embed.html")
+    assert wait_ready(page) is True
+    assert len(decoding_workers(page)) == 1 and painted_by(page) == "worker"
+    assert len(fetched) == (1 if page_can else 2)  # the page's request, then (if refused) the worker's
+    on_page = page.evaluate(f"performance.getEntriesByType('resource').filter((e) => e.name.endsWith('{WASM}')).length")
+    assert on_page == 1  # the page fetched it either way
+    Z = manifest(digits_bundle)["latent"]["size"]
+    point = np.linspace(-1, 1, Z, dtype=np.float32)[None]
+    page.evaluate("(p) => { document.querySelector('latent-explorer').point = p; }", point[0].tolist())
+    page.wait_for_function(SETTLED)
+    np.testing.assert_allclose(main_canvas(page), ort_decode(digits_bundle, point)[0], atol=1 / 255 + 1e-6)
     assert console_errors == []
 
 

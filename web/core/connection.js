@@ -4,7 +4,7 @@
 // forbids it), the same host on the page's thread. latent-explorer.js starts it as soon as it
 // is imported, so onnxruntime compiles while the manifest and the graphs download.
 import { errorFrom } from './errors.js';
-import { runtimeSource } from './runtime.js';
+import { compileOrtWasm, pageCompiles, runtimeSource } from './runtime.js';
 
 export const opening = new Map(); // model id -> RemoteModel (core/client.js), until 'opened' or 'failed'
 let endpoint = null;          // {post(message, transfer), kind}: to the host, wherever it runs
@@ -51,7 +51,7 @@ function workerScript(url) {
  * (the browser hands a new worker the page's first messages from the page's thread, which may
  * by then be busy building the element for a tenth of a second).
  */
-function workerEndpoint(workerUrl, configured) {
+function workerEndpoint(workerUrl, configured, compiles) {
   let worker;
   let script;
   try {
@@ -61,6 +61,8 @@ function workerEndpoint(workerUrl, configured) {
     console.warn(`latent-explorer: no decoding worker (${e.message}); decoding on the page's thread`);
     return localEndpoint();
   }
+  // the wasm, compiled here where the code cache helps; the worker waits for it (core/worker.js)
+  if (compiles) compileOrtWasm().then((module) => worker.postMessage({ op: 'wasm', module }));
   const self = { kind: 'starting' };
   let local = null;
   const kept = [];
@@ -101,8 +103,9 @@ export function startRuntime() {
     const source = runtimeSource();
     const workerUrl = source?.worker !== undefined ? source.worker : new URL('./worker.js', import.meta.url).href;
     const configured = Object.keys(source ?? {}).some((key) => key !== 'worker');
-    endpoint = workerUrl ? workerEndpoint(workerUrl, configured) : localEndpoint();
-    endpoint.post({ op: 'init', source: source && { ...source, worker: null } }); // the worker's own runtime.js
+    const compiles = !!workerUrl && pageCompiles(source);
+    endpoint = workerUrl ? workerEndpoint(workerUrl, configured, compiles) : localEndpoint();
+    endpoint.post({ op: 'init', source: source && { ...source, worker: null, compiles } }); // the worker's own runtime.js
   }
   return endpoint;
 }

@@ -4,6 +4,7 @@
 // with explicit dims, which is also what a Web Worker can post.
 // Computed when needed: under a blob: URL (a Jupyter widget) there is no folder to be beside.
 const ortDir = () => new URL('../ort/', import.meta.url);
+const ortFile = (name) => new URL(name, ortDir()).href;
 
 let ortPromise = null;
 let source = null;
@@ -20,8 +21,9 @@ let source = null;
  *   threads: wasm threads on a cross-origin isolated page (default: the cores less two, 1 or 2;
  *     without cross-origin isolation always 1).
  * The notebook widget (web/notebook.js) links these modules from blob: URLs, where nothing is
- * beside anything, so it hands over blob: URLs and the wasm's bytes. core/client.js passes the
- * same settings on to the worker.
+ * beside anything, so it hands over blob: URLs and the wasm's bytes. core/connection.js passes
+ * the same settings on to the worker, and with the default files (none of module, mjs,
+ * wasmBinary) the page compiles the wasm for it (`compileOrtWasm`, core/ort-factory.js).
  */
 export function configureRuntime(runtimeSource) {
   if (ortPromise || started) throw new Error('configureRuntime(): the runtime is already loading');
@@ -44,15 +46,37 @@ export function runtimeSource() {
 // of after the first real graph has arrived.
 const WARM_UP = 'CAg6PQoQCgF4EgF5IghJZGVudGl0eRIHd2FybS11cFoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=';
 
+/** Whether a page running the decoding worker with `settings` compiles the wasm for it: with the default files. */
+export const pageCompiles = (settings) => !settings?.module && !settings?.mjs && !settings?.wasmBinary;
+
+/**
+ * On the page: compile onnxruntime's default wasm, streamed, so the browser's code cache serves
+ * a later visit (it does not serve a worker's compile). Resolves to the WebAssembly.Module, or
+ * null where the page cannot (a Content-Security-Policy, a host serving the wrong MIME type):
+ * the worker then fetches and compiles the wasm itself.
+ */
+export function compileOrtWasm() {
+  const url = ortFile('ort-wasm-simd-threaded.wasm');
+  return Promise.resolve().then(() => WebAssembly.compileStreaming(fetch(url))).catch(() => null);
+}
+
+/** In the worker: the page's compiled wasm (a Promise of a WebAssembly.Module or null), or null if it compiles none. */
+export const compiledWasm = () => source?.compiled ?? null;
+
 /** Import and configure the wasm build of onnxruntime-web, and start its wasm (memoized). */
 export function loadOrt() {
+  // The wasm loader: onnxruntime's own, or core/ort-factory.js around it, which instantiates the
+  // module the page compiled.
+  const glue = source?.mjs ?? ortFile('ort-wasm-simd-threaded.mjs');
+  const mjs = source?.compiled ? new URL('ort-factory.js', import.meta.url).href : glue;
   if (!ortPromise) {
     // onnxruntime imports its wasm loader only once it has run itself: fetch the loader beside it,
     // not after it (the second import finds it in the module map), and the wasm download starts sooner.
-    import(source?.mjs ?? new URL('ort-wasm-simd-threaded.mjs', ortDir()).href).catch(() => {});
+    for (const url of new Set([mjs, glue])) import(url).catch(() => {});
   }
-  ortPromise ??= import(source?.module ?? new URL('ort.wasm.min.mjs', ortDir()).href).then((ort) => {
-    ort.env.wasm.wasmPaths = source?.mjs ? { mjs: source.mjs } : ortDir().href;
+  ortPromise ??= import(source?.module ?? ortFile('ort.wasm.min.mjs')).then((ort) => {
+    ort.env.wasm.wasmPaths = source?.mjs ? { mjs } : source?.compiled
+      ? { mjs, wasm: ortFile('ort-wasm-simd-threaded.wasm') } : ortDir().href;
     if (source?.wasmBinary) ort.env.wasm.wasmBinary = source.wasmBinary;
     if (source?.proxy) ort.env.wasm.proxy = true;
     // Threads need a cross-origin isolated page (COOP/COEP headers, as `latent-explorer serve`

@@ -8,17 +8,28 @@
 // core/connection.js gave this worker says so), or on the page's first message ('init') with the
 // page's settings. Messages wait here until the host is up; then the page hears 'hello' (a worker
 // that never says it falls back to the page's thread).
+//
+// With the default runtime files the page compiles onnxruntime's wasm, where the browser's code
+// cache serves a later visit, and posts it here ({op: 'wasm', module}: a WebAssembly.Module, or
+// null if it could not); onnxruntime instantiates it (core/ort-factory.js).
 import { configureRuntime, loadOrt } from './runtime.js';
 
-if (globalThis.name === 'latent-explorer') loadOrt().catch(() => {}); // loading a bundle reports any failure
+let received;
+const compiled = new Promise((resolve) => { received = resolve; });
+const defaults = globalThis.name === 'latent-explorer';
+if (defaults) {
+  configureRuntime({ compiled });
+  loadOrt().catch(() => {}); // loading a bundle reports any failure
+}
 
 const waiting = [];
 let host = null;
 
 onmessage = ({ data }) => {
+  if (data.op === 'wasm') return received(data.module);
   if (host) return host.handle(data);
   if (data.op === 'init' && waiting.length === 0) {
-    if (data.source && globalThis.name !== 'latent-explorer') configureRuntime(data.source);
+    if (data.source && !defaults) configureRuntime(data.source.compiles ? { ...data.source, compiled } : data.source);
     loadOrt().catch(() => {}); // loading a bundle reports any failure
   }
   return waiting.push(data);
