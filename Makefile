@@ -68,7 +68,7 @@ models/shapes: env
 	  --class-mean circle-vs-square=circle:square --orthogonalize area,circle-vs-square --examples 1000
 models/wordnet-sentences: env
 	rm -rf build/runs/wordnet-sentences
-	$(BIN)/latent-explorer train --dataset wordnet --word-dropout 0.15 --epochs 15 --out build/runs/wordnet-sentences
+	$(BIN)/latent-explorer train --dataset wordnet --word-dropout 0.15 --free-bits 0.75 --epochs 15 --out build/runs/wordnet-sentences
 	$(BIN)/latent-explorer export build/runs/wordnet-sentences --out $@ --variant loop --weights int8
 .PHONY: $(MODELS)
 
