@@ -285,13 +285,15 @@ export class LatentExplorer extends HTMLElement {
     this._point = point;
     this._source = source;
     this._decoded = decoded ? { point, decoded } : null;
+    // The decode is asked for first (a loaded model's is posted before _draw returns), and the
+    // panels follow the point (latent-change) while the host decodes.
+    this._dirty = true;
+    this._drawing ??= this._draw(this._load);
     const view = point.slice();
     const detail = { point: view, coords: view, source };
     if (input?.axis !== undefined) detail.axis = input.axis; // 'slider': the axis moved
     else if (input !== undefined) detail.input = input;
     this.dispatchEvent(new CustomEvent('latent-change', { bubbles: true, composed: true, detail }));
-    this._dirty = true;
-    this._drawing ??= this._draw(this._load);
     return this._drawing;
   }
 
@@ -302,10 +304,12 @@ export class LatentExplorer extends HTMLElement {
   async _draw(load) {
     try {
       try {
-        await load.model.loaded;
+        if (!load.model.isLoaded) await load.model.loaded;
       } catch (e) {
         return e; // the graphs did not load: _run says so
       }
+      // _move has just set _dirty, so the loop runs and awaits at least once: `finally` never
+      // clears _drawing before _move has stored it.
       while (this._dirty && load === this._load) {
         this._dirty = false;
         const point = this._point;

@@ -24,8 +24,13 @@ class RemoteModel {
     this.std = manifest.pca.std;
     this.kind = manifest.kind;
     this.seq = 0;                 // the latest of the host's paints the page has heard of (showIn)
+    this.isLoaded = false;        // whether `loaded` has resolved (so a move can post its decode at once)
     this.loaded = new Promise((resolve, reject) => {
-      this.settle = (error) => (error ? reject(error) : resolve(this));
+      this.settle = (error) => {
+        if (error) return reject(error);
+        this.isLoaded = true;
+        return resolve(this);
+      };
     });
     this.loaded.catch(() => {});
     // images: encode(pixels Float32Array [n * H * W], n) -> coords Float32Array [n * Z];
