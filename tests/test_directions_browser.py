@@ -375,7 +375,8 @@ def test_a_direction_from_an_edit_is_pythons_on_the_same_pixels(page, http_serve
     x.get_by_role("button", name="Draw over this image").click()
     make = x.get_by_role("button", name="Direction from this edit")
     make.wait_for(state="attached")
-    page.wait_for_function(f"!{X}.shadowRoot.querySelector('.edit button:nth-of-type(1)').disabled")
+    # "Direction from this edit" (the second button) is enabled once the decode is on the pad
+    page.wait_for_function(f"!{X}.shadowRoot.querySelectorAll('.edit button')[1].disabled")
     # The pad holds the decode on show, as s x s blocks: its area average is that decode to 1/255.
     pad = pad_canvas(page)
     s = pad.shape[0] // H
