@@ -1,7 +1,8 @@
 """Does the browser's code cache serve onnxruntime's wasm? A bare page that only creates a
 bundle's decoder session and runs it once, three ways: onnxruntime on the page; in a module
 worker that compiles its own wasm; in a module worker handed a WebAssembly.Module the page
-compiled with compileStreaming (what the element does, core/ort-factory.js). Each: a fresh
+compiled with compileStreaming, through the element's own code for it (core/runtime.js
+compileOrtWasm on the page, core/ort-factory.js in the worker). Each: a fresh
 browser context (cold), then three reloads; prints the medians over --contexts contexts.
 
     python benchmarks/wasm_cache_probe.py [--bundle models/fashion-mnist] [--contexts 3]
@@ -22,20 +23,14 @@ const s = await ort.InferenceSession.create(`models/{name}/${m.graphs.decoder.fi
 await s.run({ coords: new ort.Tensor('float32', new Float32Array(m.latent.size), [1, m.latent.size]) });
 """
 DIR = "new URL('./ort/', location.href).href"
-HANDED = ("{ mjs: new URL('./factory.mjs', location.href).href, "
+HANDED = ("{ mjs: new URL('./core/ort-factory.js', location.href).href, "
           "wasm: new URL('./ort/ort-wasm-simd-threaded.wasm', location.href).href }")
-FACTORY = """import loader from './ort/ort-wasm-simd-threaded.mjs';
-export default (config) => loader({ ...config, instantiateWasm(imports, done) {
-  globalThis.compiled.then((m) => WebAssembly.instantiate(m, imports).then((instance) => done(instance, m)));
-  return {};
-} });
-"""
 HEAD = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">\n<script type="module">\nwindow.t = {};\n'
 WORKER_PAGE = HEAD + """const w = new Worker('{script}', { type: 'module' });
 w.onmessage = (e) => { t.live = e.data - performance.timeOrigin; };
 {post}
 </script>"""
-POST = "WebAssembly.compileStreaming(fetch('ort/ort-wasm-simd-threaded.wasm')).then((m) => w.postMessage(m));"
+POST = "import { compileOrtWasm } from './core/runtime.js';\ncompileOrtWasm().then((m) => w.postMessage(m));"
 DONE = "postMessage(performance.timeOrigin + performance.now());\n"
 
 
@@ -47,8 +42,9 @@ def pages(name):
         "worker.html": WORKER_PAGE.replace("{script}", "own.js").replace("{post}", ""),
         "own.js": own + DONE,
         "handed.html": WORKER_PAGE.replace("{script}", "handed.js").replace("{post}", POST),
-        "handed.js": "globalThis.compiled = new Promise((ok) => { onmessage = (e) => ok(e.data); });\n" + handed + DONE,
-        "factory.mjs": FACTORY,
+        "handed.js": ("import { configureRuntime } from './core/runtime.js';\n"
+                      "configureRuntime({ compiled: new Promise((ok) => { onmessage = (e) => ok(e.data); }) });\n"
+                      + handed + DONE),
     }
 
 
