@@ -162,8 +162,8 @@ RUNTIMES = {"worker": "{}", "worker-2-threads": "{ threads: 2 }", "page": "{ wor
 def test_the_drawing_pad_shows_the_decode_of_what_it_encoded_in_every_runtime(runtime, page, http_server, digits_bundle,
                                                                                console_errors):
     """A pen move is one job for the host (encode, then decode what it encoded): in the worker (with
-    1 wasm thread or 2), on the page's thread and through onnxruntime's proxy worker, the point is Python's encoding of the
-    pad and the canvas Python's decode of that point."""
+    1 wasm thread or 2), on the page's thread and through onnxruntime's proxy worker, the point is
+    Python's encoding of the pad and the canvas Python's decode of that point."""
     m = manifest(digits_bundle)
     H, W = m["image"]["height"], m["image"]["width"]
     page.route(http_server.base_url + "configured.html", lambda route: route.fulfill(
