@@ -1,7 +1,8 @@
 """`make bench`: the runtime's figures for each bundle, in one table, headless Chromium.
 
 For each bundle, served by our own server with COOP/COEP (2 wasm threads) and without (1 thread,
-as on most blog hosts):
+as on most blog hosts), on a page that loads the element as the README embeds it (one module
+script tag):
 - first pixels: the poster painted (`latent-poster`), fresh browser context (empty cache);
 - cold -> first live decode (the first `latent-render`), same loads; and the bare session page
   in the same run, interleaved: a page that only imports onnxruntime-web, creates the bundle's
@@ -49,16 +50,30 @@ CONFIG = {"worker": "", "worker-2-threads": "configureRuntime({ threads: 2 });",
   if (!(await cache.match(wasm))) await cache.add(wasm);
   configureRuntime({ wasmBinary: await (await cache.match(wasm)).arrayBuffer() });"""}
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
-<script type="module">
+<script>
   window.t = {}; window.longTasks = [];
   new PerformanceObserver((l) => longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
   addEventListener('latent-poster', () => { t.poster ??= performance.now(); });
   addEventListener('latent-render', (e) => { t.live ??= e.detail.painted ?? performance.now(); }); // releases before it: now
+</script>
+{element}
+<latent-explorer src="models/{name}/manifest.json"></latent-explorer>"""
+# The default runtime loads as a page embeds the element (README, "Embedding the element"): one module script
+# tag. The other modes configure the runtime first, then import the element.
+ELEMENT = '<script type="module" src="./latent-explorer.js"></script>'
+CONFIGURED = """<script type="module">
   import { configureRuntime } from './core/runtime.js';
   {config}
   await import('./latent-explorer.js');
-</script>
-<latent-explorer src="models/{name}/manifest.json"></latent-explorer>"""
+</script>"""
+
+
+def bench_page(name, config=""):
+    """The benchmark page for the bundle `name`; `config`: script that configures the runtime (a value of CONFIG)."""
+    element = CONFIGURED.replace("{config}", config) if config else ELEMENT
+    return PAGE.replace("{element}", element).replace("{name}", name)
+
+
 BARE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="module">
   window.t = {};
@@ -200,7 +215,7 @@ def main():
     for bundle in bundles:
         m = json.loads((bundle / "manifest.json").read_text())
         name, pad = m["name"], m["kind"] == "image" and "encoder" in m["graphs"]
-        pages = {f"bench-{m}.html": PAGE.replace("{name}", name).replace("{config}", CONFIG[m]) for m in CONFIG}
+        pages = {f"bench-{m}.html": bench_page(name, CONFIG[m]) for m in CONFIG}
         pages["bare.html"] = BARE.replace("{name}", name)
         rows = []
         for isolate in (True, False):

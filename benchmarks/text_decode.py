@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from harness import launch, served
 from playwright.sync_api import sync_playwright
-from runtime import PAGE
+from runtime import bench_page
 
 from exporter.export.graphs import session
 from exporter.export.text_checks import ort_greedy
@@ -90,7 +90,7 @@ def main():
     config = {k: v for k, v in (("threads", a.threads), ("worker", None if a.page_thread else "default")) if v != "default"}
     settings = "" if not config else f"configureRuntime({json.dumps(config)});"
     pages = {f"bench-{json.loads((b / 'manifest.json').read_text())['name']}.html":
-             PAGE.replace("{name}", json.loads((b / "manifest.json").read_text())["name"]).replace("{config}", settings)
+             bench_page(json.loads((b / "manifest.json").read_text())["name"], settings)
              for b in bundles}
     with served(bundles, isolate=not a.single_thread, pages=pages) as base, sync_playwright() as p:
         browser = launch(p)

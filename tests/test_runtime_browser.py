@@ -231,6 +231,22 @@ def test_the_page_compiles_the_runtime_for_the_worker_or_else_the_worker_does(pa
     assert console_errors == []
 
 
+def test_the_page_compiles_the_runtime_after_the_poster(page, http_server, digits_bundle, console_errors):
+    """The page's thread feeds a streamed compile the wasm's 14 MB in 64 KB pieces, so the compile
+    starts only once a bundle has opened, in the task after the one that paints the poster: the
+    manifest and the poster do not wait behind it (README, Benchmarks)."""
+    page.add_init_script("addEventListener('latent-poster', () => { window.posterAt ??= performance.now(); });")
+    embed(page, http_server, f'<latent-explorer src="{DIGITS}"></latent-explorer>')
+    page.goto(http_server.base_url + "embed.html")
+    assert wait_ready(page) is True
+    poster = page.evaluate("window.posterAt")
+    starts = page.evaluate(f"""performance.getEntriesByType('resource')
+        .filter((e) => e.name.endsWith('{WASM}')).map((e) => e.startTime)""")
+    assert poster is not None and len(starts) == 1
+    assert starts[0] >= poster
+    assert console_errors == []
+
+
 def test_a_point_set_while_the_pad_encodes_ends_on_the_screen_as_the_last_point(page, http_server, digits_bundle,
                                                                                   console_errors):
     """The worker paints the pad's decode when it has it, and the decode of a point the page set

@@ -385,6 +385,6 @@ export class LatentExplorer extends HTMLElement {
 }
 
 if (!customElements.get('latent-explorer')) customElements.define('latent-explorer', LatentExplorer);
-// The decoding worker starts now, not when an element connects: onnxruntime compiles while the
-// page, the manifest and the graphs download.
+// The decoding worker starts now, not when an element connects: onnxruntime loads while the
+// page, the manifest and the graphs download (its wasm compiles once a bundle opens: core/connection.js).
 startRuntime();

@@ -2,7 +2,7 @@
 // core/host.js), started once per page and shared by every element on it, or, where no worker
 // can start (configureRuntime({..., worker: null}), or a page's Content-Security-Policy
 // forbids it), the same host on the page's thread. latent-explorer.js starts it as soon as it
-// is imported, so onnxruntime compiles while the manifest and the graphs download.
+// is imported, so onnxruntime loads while the manifest and the graphs download.
 import { errorFrom } from './errors.js';
 import { compileOrtWasm, pageCompiles, runtimeSource } from './runtime.js';
 
@@ -61,8 +61,14 @@ function workerEndpoint(workerUrl, configured, compiles) {
     console.warn(`latent-explorer: no decoding worker (${e.message}); decoding on the page's thread`);
     return localEndpoint();
   }
-  // the wasm, compiled here where the code cache helps; the worker waits for it (core/worker.js)
-  if (compiles) compileOrtWasm().then((module) => worker.postMessage({ op: 'wasm', module }));
+  // The wasm, compiled here where the code cache helps; the worker waits for it (core/worker.js).
+  // It starts with the first bundle's opening, in the next task: the page's thread feeds the
+  // streamed compile 14 MB in 64 KB pieces, and the element paints its poster (in the task that
+  // opens the bundle) first. Nothing in the worker needs the wasm before a bundle opens.
+  let compile = compiles ? () => {
+    compile = null;
+    setTimeout(() => compileOrtWasm().then((module) => worker.postMessage({ op: 'wasm', module })));
+  } : null;
   const self = { kind: 'starting' };
   let local = null;
   const kept = [];
@@ -86,6 +92,7 @@ function workerEndpoint(workerUrl, configured, compiles) {
     kept.forEach((m) => local.post(m));
   };
   self.post = (msg, transfer = []) => {
+    if (msg.op === 'open') compile?.();
     if (local) return local.post(msg);
     if (self.kind === 'worker') return worker.postMessage(msg, transfer);
     kept.push(msg);

@@ -10,8 +10,8 @@
 // that never says it falls back to the page's thread).
 //
 // With the default runtime files the page compiles onnxruntime's wasm, where the browser's code
-// cache serves a later visit, and posts it here ({op: 'wasm', module}: a WebAssembly.Module, or
-// null if it could not); onnxruntime instantiates it (core/ort-factory.js).
+// cache serves a later visit, once a bundle opens, and posts it here ({op: 'wasm', module}: a
+// WebAssembly.Module, or null if it could not); onnxruntime instantiates it (core/ort-factory.js).
 import { configureRuntime, loadOrt } from './runtime.js';
 
 let received;
