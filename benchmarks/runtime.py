@@ -58,8 +58,8 @@ PAGE = """<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 </script>
 {element}
 <latent-explorer src="models/{name}/manifest.json"></latent-explorer>"""
-# The default runtime loads as a page embeds the element (README, "Embedding the element"): one module script
-# tag. The other modes configure the runtime first, then import the element.
+# The default runtime loads as a page embeds the element (README, "Embedding the element"): one
+# module script tag. The other modes configure the runtime first, then import the element.
 ELEMENT = '<script type="module" src="./latent-explorer.js"></script>'
 CONFIGURED = """<script type="module">
   import { configureRuntime } from './core/runtime.js';

@@ -232,7 +232,7 @@ def test_the_page_compiles_the_runtime_for_the_worker_or_else_the_worker_does(pa
 
 
 def test_the_page_compiles_the_runtime_after_the_poster(page, http_server, digits_bundle, console_errors):
-    """The page's thread feeds a streamed compile the wasm's 14 MB in 64 KB pieces, so the compile
+    """The page's thread feeds a streamed compile the wasm's 14 MB as they arrive, so the compile
     starts only once a bundle has opened, in the task after the one that paints the poster: the
     manifest and the poster do not wait behind it (README, Benchmarks)."""
     page.add_init_script("addEventListener('latent-poster', () => { window.posterAt ??= performance.now(); });")

@@ -63,8 +63,8 @@ function workerEndpoint(workerUrl, configured, compiles) {
   }
   // The wasm, compiled here where the code cache helps; the worker waits for it (core/worker.js).
   // It starts with the first bundle's opening, in the next task: the page's thread feeds the
-  // streamed compile 14 MB in 64 KB pieces, and the element paints its poster (in the task that
-  // opens the bundle) first. Nothing in the worker needs the wasm before a bundle opens.
+  // streamed compile the 14 MB as they arrive, and the element paints its poster (in the task
+  // that opens the bundle) first. Nothing in the worker needs the wasm before a bundle opens.
   let compile = compiles ? () => {
     compile = null;
     setTimeout(() => compileOrtWasm().then((module) => worker.postMessage({ op: 'wasm', module })));
@@ -102,8 +102,9 @@ function workerEndpoint(workerUrl, configured, compiles) {
 }
 
 /**
- * Start the runtime, once per page: the decoding worker, which starts compiling onnxruntime at
- * once. Returns where decoding runs: {kind: 'worker' | 'starting' | 'page'}.
+ * Start the runtime, once per page: the decoding worker, which starts loading onnxruntime at
+ * once (its wasm compiles once a bundle opens). Returns where decoding runs: {kind: 'worker' |
+ * 'starting' | 'page'}.
  */
 export function startRuntime() {
   if (!endpoint) {
