@@ -247,6 +247,31 @@ def test_the_page_compiles_the_runtime_after_the_poster(page, http_server, digit
     assert console_errors == []
 
 
+def test_where_the_worker_does_not_start_the_page_decodes_and_fetches_the_runtime_once(page, http_server,
+                                                                                       digits_bundle):
+    """A worker that fails to start hands decoding to the page's thread, whose onnxruntime loads its
+    own wasm: the page does not also compile one for the worker that is gone. The manifest is held
+    until the fallback has happened, so the bundle opens after it."""
+    page.route("**/core/worker.js", lambda r: r.fulfill(content_type="text/javascript", body="throw new Error('no');"))
+    held = []
+    page.route("**" + DIGITS, lambda r: held.append(r))
+    embed(page, http_server, f'<latent-explorer src="{DIGITS}"></latent-explorer>')
+    with page.expect_console_message(lambda m: "the decoding worker did not start" in m.text):
+        page.goto(http_server.base_url + "embed.html")
+    page.wait_for_function("!!customElements.get('latent-explorer')")
+    assert len(held) == 1
+    held[0].continue_()
+    assert wait_ready(page) is True
+    assert painted_by(page) == "page"
+    on_page = page.evaluate(f"performance.getEntriesByType('resource').filter((e) => e.name.endsWith('{WASM}')).length")
+    assert on_page == 1
+    Z = manifest(digits_bundle)["latent"]["size"]
+    point = np.linspace(-1, 1, Z, dtype=np.float32)[None]
+    page.evaluate("(p) => { document.querySelector('latent-explorer').point = p; }", point[0].tolist())
+    page.wait_for_function(SETTLED)
+    np.testing.assert_allclose(main_canvas(page), ort_decode(digits_bundle, point)[0], atol=1 / 255 + 1e-6)
+
+
 def test_a_point_set_while_the_pad_encodes_ends_on_the_screen_as_the_last_point(page, http_server, digits_bundle,
                                                                                   console_errors):
     """The worker paints the pad's decode when it has it, and the decode of a point the page set

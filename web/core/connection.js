@@ -92,8 +92,8 @@ function workerEndpoint(workerUrl, configured, compiles) {
     kept.forEach((m) => local.post(m));
   };
   self.post = (msg, transfer = []) => {
+    if (local) return local.post(msg); // the page's own host loads its own wasm
     if (msg.op === 'open') compile?.();
-    if (local) return local.post(msg);
     if (self.kind === 'worker') return worker.postMessage(msg, transfer);
     kept.push(msg);
     return worker.postMessage(msg);
