@@ -89,9 +89,8 @@ def main():
     bundles = [Path(b) for b in a.bundles]
     config = {k: v for k, v in (("threads", a.threads), ("worker", None if a.page_thread else "default")) if v != "default"}
     settings = "" if not config else f"configureRuntime({json.dumps(config)});"
-    pages = {f"bench-{json.loads((b / 'manifest.json').read_text())['name']}.html":
-             bench_page(json.loads((b / "manifest.json").read_text())["name"], settings)
-             for b in bundles}
+    names = [json.loads((b / "manifest.json").read_text())["name"] for b in bundles]
+    pages = {f"bench-{name}.html": bench_page(name, settings) for name in names}
     with served(bundles, isolate=not a.single_thread, pages=pages) as base, sync_playwright() as p:
         browser = launch(p)
         for b in bundles:
